@@ -1,0 +1,20 @@
+# shellcheck shell=bash
+# Shared helpers for the in-guest tests. Source after tap.sh.
+DEV=/dev/rust_sockmod
+
+# totals FIELD: one counter from the report header.
+totals() { head -n 3 "$DEV" | sed -n "s/^totals .*\b$1=\([0-9]*\).*/\1/p"; }
+# socket_lines: the socket lines of the report.
+socket_lines() { grep '^socket ' "$DEV"; }
+# cmd TEXT: one text command; prints the shell's error on failure.
+cmd() { printf '%s\n' "$1" > "$DEV"; }
+# netns_inode PATH: the inode of an nsfs file.
+netns_inode() { stat -L -c %i "$1"; }
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
+wait_for() {
+    local t=$1; shift
+    for _ in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+load()   { insmod "$KO" "$@" && wait_for 5 test -c "$DEV"; }
+unload() { rmmod rust_sockmod; }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# In-guest test suite (runs as root inside the virtme-ng VM). Prints TAP.
+# usage: run-tests.sh OUTDIR
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+OUT=${1:-/tmp}
+KO="$ROOT/rust_sockmod.ko"
+UT="$ROOT/userspace_test/target/release/userspace_test"
+source "$HERE/tap.sh"
+source "$HERE/lib.sh"
+source "$HERE/dmesg-check.sh"
+
+echo "TAP version 13"
+echo "# guest kernel $(uname -r), $(nproc) cpus"
+dmesg -C
+mkdir -p /run/netns
+
+for part in load text netns perm limits concurrency; do
+    echo "# --- $part"
+    source "$HERE/t_$part.sh"
+done
+
+echo "# --- unload"
+check "rmmod at the end" unload
+check "device node removed" test ! -e "$DEV"
+dmesg_clean "after the whole suite"
+dmesg > "$OUT/dmesg.txt"
+tap_done
+[ "$TAP_FAIL" = 0 ]

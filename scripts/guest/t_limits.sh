@@ -1,0 +1,15 @@
+# shellcheck shell=bash
+# max_sockets: beyond it, ENOSPC; the table and counters stay consistent.
+
+check "rmmod before reloading with max_sockets=3" unload
+check "insmod max_sockets=3" load max_sockets=3
+check "limits line shows max_sockets=3" grep -q "^limits max_sockets=3 " "$DEV"
+for i in 1 2 3; do cmd "create inet dgram udp"; done
+check "three sockets live" test "$(totals live)" = 3
+expect_fail "the fourth create: ENOSPC" "No space left on device" cmd "create inet dgram udp"
+check "ENOSPC counted as rejected, not as an attempt" test "$(totals rejected)-$(totals attempts)" = "1-3"
+check "release one, create again" sh -c "echo 'release 2' > $DEV && echo 'create inet dgram udp' > $DEV"
+check "the new socket got a fresh id (4)" grep -q "^socket id=4 " "$DEV"
+check "rmmod with live sockets" unload
+check "dmesg reports the sockets released at unload" grep -q "rust_sockmod: released 3 sockets at unload" <<<"$(dmesg)"
+check "insmod again (default limits)" load

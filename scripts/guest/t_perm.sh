@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# Permissions: the device must not become a way around CAP_NET_ADMIN / CAP_NET_RAW.
+
+drop() { local cap=$1; shift; capsh --drop="$cap" -- -c "$*"; }
+expect_fail "no CAP_NET_ADMIN: create refused" "Operation not permitted" \
+    drop cap_net_admin "echo 'create inet stream tcp' > $DEV"
+expect_fail "no CAP_NET_RAW: inet raw icmp refused" "Operation not permitted" \
+    drop cap_net_raw "echo 'create inet raw icmp' > $DEV"
+expect_fail "no CAP_NET_RAW: packet dgram refused" "Operation not permitted" \
+    drop cap_net_raw "echo 'create packet dgram 0' > $DEV"
+check "no CAP_NET_RAW: inet dgram udp still allowed" drop cap_net_raw "echo 'create inet dgram udp' > $DEV"
+check "root: inet raw icmp allowed" cmd "create inet raw icmp"
+# The check uses the opener's credentials: a descriptor opened by root keeps working after the
+# process drops the capability, one opened without it does not.
+check "fd opened with CAP_NET_ADMIN works after dropping it" \
+    sh -c "exec 9>$DEV; capsh --drop=cap_net_admin -- -c 'echo create inet dgram udp >&9'"
+expect_fail "unprivileged user cannot open the 0600 device" "Permission denied" \
+    setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "cat $DEV"
+# (bash, not dash: dash reports every failed write as "I/O error".)
+# A user namespace root has CAP_NET_ADMIN over its own netns only.
+check "userns root: create in its own netns" unshare -U -r -n bash -c "echo 'create inet dgram udp' > $DEV"
+expect_fail "userns root: create in the initial netns (pid=1) refused" "Operation not permitted" \
+    unshare -U -r -n bash -c "echo 'create inet dgram udp pid=1' > $DEV"
+expect_fail "userns root: create in the initial netns by path refused" "Operation not permitted" \
+    unshare -U -r -n bash -c "echo 'create inet dgram udp netns=/proc/1/ns/net' > $DEV"
+check "rejected counter counts the 5 refusals" test "$(totals rejected)" = 5
+check "release all" cmd "release all"

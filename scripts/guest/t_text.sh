@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# The text command interface and the report's socket and stats sections.
+
+# Run in this shell (not through `check`, which forks) so the creator is this shell's pid.
+if cmd "create inet stream tcp"; then ok "create inet stream tcp (text)"; else not_ok "create inet stream tcp (text)"; fi
+line=$(socket_lines | tail -1)
+myns=$(netns_inode /proc/self/ns/net)
+check "socket line: family/type/protocol/state by name and number" grep -q \
+    "family=inet(2) type=stream(1) protocol=tcp(6) state=CLOSE(7) hold=no " <<<"$line"
+check "socket line: netns is the caller's ($myns)" grep -q "netns=$myns " <<<"$line"
+check "socket line: creator comm is the writing shell" grep -q "pid=$$ comm=bash " <<<"$line"
+check "socket line: latency measured" grep -Eq "latency_ns=[1-9][0-9]*$" <<<"$line"
+check "create inet6 dgram udp" cmd "create inet6 dgram udp"
+check "create unix seqpacket" cmd "create unix seqpacket"
+check "create netlink raw 0" cmd "create netlink raw 0"
+check "three more live sockets" test "$(totals live)" = 4
+expect_fail "kernel errno via text: inet stream udp" "Protocol not supported" cmd "create inet stream udp"
+expect_fail "kernel errno via text: SOCK_NONBLOCK on inet stream (kernel path keeps flags)" "Invalid argument" cmd "create inet stream|nonblock"
+check "type flags shown with the number in the stats line" grep -q "type=stream|nonblock(2049) .*errors=EINVAL:1 " "$DEV"
+stat=$(grep "^stat .*family=inet(2) type=stream(1) protocol=udp(17)" "$DEV")
+check "stats line counts the failure by errno name" grep -q "attempts=1 ok=0 failed=1 errors=EPROTONOSUPPORT:1 live=0" <<<"$stat"
+check "stats line has a latency histogram" grep -Eq "hist_log2_ns=[0-9]+:1$" <<<"$stat"
+expect_fail "malformed: create without a family" "Invalid argument" cmd "create"
+expect_fail "malformed: unknown command" "Invalid argument" cmd "explode now"
+expect_fail "malformed: unknown family name" "Invalid argument" cmd "create inet9 stream"
+expect_fail "malformed: release of a non-number" "Invalid argument" cmd "release seven"
+expect_fail "malformed: trailing garbage" "Invalid argument" cmd "release all now"
+expect_fail "malformed: netns= relative path" "Invalid argument" cmd "create inet stream netns=run/netns/x"
+expect_fail "malformed: over-long command" "Invalid argument" cmd "create inet stream $(printf 'x%.0s' $(seq 300))"
+expect_fail "release of an unknown id" "No such file or directory" cmd "release 987654321"
+expect_fail "netns= path that is not a netns" "Invalid argument" cmd "create inet stream netns=/dev/null"
+expect_fail "netns= path that does not exist" "No such file or directory" cmd "create inet stream netns=/run/netns/nope"
+expect_fail "pid= of no process" "No such process" cmd "create inet stream pid=2147483647"
+first=$(socket_lines | head -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
+check "release ID (text)" cmd "release $first"
+check "released socket gone from the report" test -z "$(socket_lines | grep "^socket id=$first ")"
+check "release all (text)" cmd "release all"
+check "no socket lines after release all" test -z "$(socket_lines)"
+check "released_user counts 4" test "$(totals released_user)" = 4
+
+# Reads honour the file offset: cat, dd bs=1 and a skip all see the same bytes. Each read pass
+# stamps its own time (as_of_ms, and age_ms relative to it; fixed widths), so those digits are
+# masked when comparing two passes.
+mask() { sed -E 's/(as_of_ms|age_ms)=[0-9]+/\1=N/g'; }
+for i in $(seq 40); do cmd "create inet dgram udp"; done
+full=$(cat "$DEV" | mask)
+check "a report with 40 sockets has 40 socket lines" test "$(grep -c '^socket ' <<<"$full")" = 40
+raw=$(cat "$DEV")
+check "dd bs=1 reads the same bytes as cat" test "$(dd if="$DEV" bs=1 2>/dev/null | mask)" = "$full"
+check "dd bs=7 skip=13 matches the same offset of cat" \
+    test "$(dd if="$DEV" bs=7 skip=13 2>/dev/null | mask)" = "$(tail -c +92 <<<"$raw" | mask)"
+check "less sees the same bytes" test "$(less -f "$DEV" 2>/dev/null | mask)" = "$full"
+ages_ok=$(awk -F'age_ms=' '/^socket /{split($2,a," "); if (a[1]+0 > 600000) bad=1} END{print bad ? "no" : "yes"}' <<<"$raw")
+check "socket ages within one pass are plausible (< 10 min)" test "$ages_ok" = yes
+check "the userspace ioctl devtest passes" "$UT" devtest
+check "reset stats (text)" cmd "reset stats"
+check "reset keeps live, zeroes attempts" test "$(totals attempts)-$(totals live)" = "0-40"
+check "release all again" cmd "release all"

@@ -1,0 +1,20 @@
+# shellcheck shell=bash
+# Minimal TAP helpers for the in-guest tests. Source it.
+TAP_N=0; TAP_FAIL=0
+ok()      { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok()  { TAP_N=$((TAP_N + 1)); TAP_FAIL=$((TAP_FAIL + 1)); echo "not ok $TAP_N - $*"; }
+diag()    { sed 's/^/# /'; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds; its output is shown on failure.
+check() {
+    local desc=$1 out; shift
+    if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc"; printf '%s\n' "$out" | tail -n 20 | diag; fi
+}
+# expect_fail DESCRIPTION ERRTEXT COMMAND...: ok when the command fails and says ERRTEXT.
+expect_fail() {
+    local desc=$1 want=$2 out; shift 2
+    if out=$("$@" 2>&1); then
+        not_ok "$desc (unexpectedly succeeded)"; printf '%s\n' "$out" | tail -n 5 | diag
+    elif grep -q -- "$want" <<<"$out"; then ok "$desc"
+    else not_ok "$desc (wanted '$want')"; printf '%s\n' "$out" | tail -n 5 | diag; fi
+}
+tap_done() { echo "1..$TAP_N"; echo "# guest: $((TAP_N - TAP_FAIL)) passed, $TAP_FAIL failed"; }

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs everything rust_sockmod needs on a Debian 12 host. Idempotent: when all is present it
+# only checks and changes nothing. The host's apt sources are never modified: packages come
+# through a private sources list and list directory under the cache.
+source "$(dirname "$0")/lib.sh"
+
+PKGS=(rustc-web rust-web-src clang-22 lld-22 llvm-22 libclang-22-dev qemu-system-x86 udev
+      flex bison bc libelf-dev libssl-dev cpio kmod iproute2 make python3-venv xz-utils
+      busybox-static libcap2-bin passwd util-linux procps)
+# qemu-system-x86 must match the host's qemu-utils (Debian 12 machines here carry the
+# bookworm-backports build), so qemu comes from bookworm-backports.
+BPO_PKGS=(qemu-system-x86 qemu-utils)
+
+APT_DIR="$RSM_CACHE/apt-host"
+apt_private() {
+    local cmd=$1; shift
+    "$cmd" -o Dir::Etc::SourceList="$APT_DIR/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+        -o Dir::State::Lists="$APT_DIR/lists" -o Dir::Cache="$APT_DIR/cache" "$@"
+}
+
+missing_pkgs() {
+    local p
+    for p in "${PKGS[@]}"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
+    done
+}
+
+install_packages() {
+    local missing
+    missing=$(missing_pkgs | tr '\n' ' ')
+    if [ -z "${missing// /}" ]; then
+        rsm_log "setup: Debian packages present"
+        return
+    fi
+    rsm_log "setup: installing Debian packages: $missing"
+    [ "$(id -u)" = 0 ] || rsm_die "setup: installing packages needs root (missing: $missing)"
+    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+    cat > "$APT_DIR/sources.list" <<'SRC'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+deb http://deb.debian.org/debian bookworm-backports main
+SRC
+    local log="$RSM_LOGS/setup-apt.log"
+    apt_private apt-get update >"$log" 2>&1 || rsm_die "setup: apt-get update (private sources) failed" "$log"
+    DEBIAN_FRONTEND=noninteractive apt_private apt-get install -y --no-install-recommends \
+        -t bookworm-backports "${BPO_PKGS[@]}" >>"$log" 2>&1 \
+        || rsm_die "setup: installing ${BPO_PKGS[*]} from bookworm-backports failed" "$log"
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt_private apt-get install -y --no-install-recommends $missing \
+        >>"$log" 2>&1 || rsm_die "setup: installing Debian packages failed" "$log"
+    missing=$(missing_pkgs | tr '\n' ' ')
+    [ -z "${missing// /}" ] || rsm_die "setup: still missing after install: $missing" "$log"
+}
+
+install_bindgen() {
+    local have=""
+    [ -x "$RSM_BINDGEN" ] && have=$("$RSM_BINDGEN" --version 2>/dev/null || true)
+    if [ "$have" = "bindgen $RSM_BINDGEN_VERSION" ]; then
+        rsm_log "setup: bindgen $RSM_BINDGEN_VERSION present"
+        return
+    fi
+    command -v cargo >/dev/null || rsm_die "setup: cargo not found (needed to install bindgen-cli)"
+    local log="$RSM_LOGS/setup-bindgen.log"
+    rsm_log "setup: cargo install --locked bindgen-cli $RSM_BINDGEN_VERSION (a few minutes)"
+    cargo install --locked --force bindgen-cli --version "$RSM_BINDGEN_VERSION" \
+        --root "$RSM_CACHE/tools" >"$log" 2>&1 || rsm_die "setup: cargo install bindgen-cli failed" "$log"
+}
+
+install_virtme_ng() {
+    local have=""
+    [ -x "$RSM_VNG" ] && have=$("$RSM_VENV/bin/python" -c \
+        'import importlib.metadata as m; print(m.version("virtme-ng"))' 2>/dev/null || true)
+    if [ "$have" = "$RSM_VIRTME_NG_VERSION" ]; then
+        rsm_log "setup: virtme-ng $RSM_VIRTME_NG_VERSION present"
+        return
+    fi
+    local log="$RSM_LOGS/setup-venv.log"
+    rsm_log "setup: virtme-ng $RSM_VIRTME_NG_VERSION into $RSM_VENV"
+    { python3 -m venv "$RSM_VENV" && "$RSM_VENV/bin/pip" install -q "virtme-ng==$RSM_VIRTME_NG_VERSION"; } \
+        >"$log" 2>&1 || rsm_die "setup: installing virtme-ng failed" "$log"
+}
+
+check_toolchain() {
+    local log="$RSM_LOGS/setup-check.log"
+    {
+        "$RSM_RUSTC" --version && [ -d /usr/lib/rustlib/src/rust/library/core ] \
+            && clang-22 --version | head -1 && ld.lld-22 --version && "$RSM_BINDGEN" --version \
+            && qemu-system-x86_64 --version | head -1 && "$RSM_VNG" --version
+    } >"$log" 2>&1 || rsm_die "setup: toolchain check failed" "$log"
+}
+
+install_packages
+install_bindgen
+install_virtme_ng
+check_toolchain
+rsm_log "setup: ok ($(tr '\n' ';' < "$RSM_LOGS/setup-check.log" | cut -c1-200))"

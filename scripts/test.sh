@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make test: set up what is missing, build kernel/module/userspace_test, run the host unit tests
+# and the VM suite, and end with "N passed, N failed".   usage: test.sh [normal|debug]
+source "$(dirname "$0")/lib.sh"
+FLAVOUR=${1:-normal}
+t0=$(date +%s)
+
+bash "$RSM_ROOT/scripts/setup.sh"
+bash "$RSM_ROOT/scripts/build-kernel.sh" "$FLAVOUR"
+KDIR=$(rsm_kernel_link "$FLAVOUR")
+bash "$RSM_ROOT/scripts/build-module.sh" "$KDIR"
+
+OUT="$RSM_CACHE/runs/$FLAVOUR"
+rm -rf "$OUT"; mkdir -p "$OUT"
+passed=0; failed=0
+
+# --- host unit tests (cargo) -------------------------------------------------------------------
+echo "# host: cargo test (userspace_test)"
+if (cd "$RSM_ROOT/userspace_test" && cargo test --release --locked) >"$OUT/cargo-test.log" 2>&1; then
+    echo "ok - host: cargo test"
+else
+    echo "not ok - host: cargo test (log: $OUT/cargo-test.log)"; tail -n 30 "$OUT/cargo-test.log" | sed 's/^/# /'
+fi
+h_pass=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$OUT/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+h_fail=$(grep -Eo '[0-9]+ failed;' "$OUT/cargo-test.log" | awk '{s+=$1} END {print s+0}')
+grep -q 'test result:' "$OUT/cargo-test.log" || h_fail=$((h_fail + 1))   # did not even build
+echo "# host: $h_pass passed, $h_fail failed"
+passed=$((passed + h_pass)); failed=$((failed + h_fail))
+
+# --- VM tests ----------------------------------------------------------------------------------
+echo "# vm ($FLAVOUR): booting $(readlink -f "$KDIR")"
+set +e
+bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" \
+    "bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
+vm_rc=${PIPESTATUS[0]}
+set -e
+g_pass=$(grep -c '^ok ' "$OUT/guest.tap" || true)
+g_fail=$(grep -c '^not ok ' "$OUT/guest.tap" || true)
+if ! grep -q '^1\.\.[0-9]' "$OUT/guest.tap"; then
+    echo "not ok - vm: the guest suite did not complete (exit $vm_rc; console: $OUT/vm-console.log)"
+    tail -n 30 "$OUT/vm-console.log" | sed 's/^/# /'
+    g_fail=$((g_fail + 1))
+elif [ "$vm_rc" != 0 ] && [ "$g_fail" = 0 ]; then
+    echo "not ok - vm: guest exited $vm_rc with no failing test"; g_fail=$((g_fail + 1))
+fi
+passed=$((passed + g_pass)); failed=$((failed + g_fail))
+echo "# $(cat "$OUT/vm-time" 2>/dev/null), total $(( $(date +%s) - t0 )) s"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

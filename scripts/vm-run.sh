@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Boots the cached test kernel with virtme-ng and runs one guest command; returns its exit
+# status.   usage: vm-run.sh FLAVOUR OUTDIR COMMAND...
+# TCG by default (this machine kind's /dev/kvm cannot run ordinary kernels); RSM_KVM=1 opts in
+# to KVM. RSM_VM_TIMEOUT bounds the whole VM run (seconds, default 1200).
+source "$(dirname "$0")/lib.sh"
+
+FLAVOUR=$1; OUTDIR=$2; shift 2
+KDIR=$(rsm_kernel_link "$FLAVOUR")
+BZ="$KDIR/arch/x86/boot/bzImage"
+[ -f "$BZ" ] || rsm_die "vm: no kernel image at $BZ (run scripts/build-kernel.sh $FLAVOUR)"
+[ -x "$RSM_VNG" ] || rsm_die "vm: virtme-ng missing at $RSM_VNG (run scripts/setup.sh)"
+mkdir -p "$OUTDIR"
+
+accel=(--disable-kvm)
+[ "${RSM_KVM:-0}" = 1 ] && accel=()
+mem=${RSM_VM_MEMORY:-2G}
+[ "$FLAVOUR" = debug ] && mem=${RSM_VM_MEMORY:-4G}
+
+export PATH="$RSM_VENV/bin:$PATH"
+log="$OUTDIR/vm-console.log"
+start=$(date +%s)
+set +e
+timeout --kill-after=15 "${RSM_VM_TIMEOUT:-1200}" \
+    "$RSM_VNG" -r "$BZ" --user root "${accel[@]}" --cpus 2 --memory "$mem" \
+    --rwdir "$OUTDIR" --cwd "$RSM_ROOT" --exec "$*" </dev/null 2>"$log"
+rc=$?
+set -e
+secs=$(( $(date +%s) - start ))
+echo "vm_seconds=$secs" > "$OUTDIR/vm-time"
+case $rc in
+    0) ;;
+    124|137) rsm_die "vm: guest did not finish within ${RSM_VM_TIMEOUT:-1200} s (hung?)" "$log" ;;
+    255) rsm_die "vm: the guest died or its exit status was lost (panic? no udev on the host?)" "$log" ;;
+esac
+exit $rc

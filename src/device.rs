@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! File operations of `/dev/rust_sockmod`: read = the report, write = text commands,
+//! ioctl = the binary interface.
+
+use crate::{
+    commands::{self, Command},
+    ioctl, ops,
+    report::Cursor,
+};
+use kernel::{
+    fs::{File, Kiocb, LocalFile},
+    iov::{IovIterDest, IovIterSource},
+    miscdevice::{MiscDevice, MiscDeviceRegistration},
+    new_mutex,
+    prelude::*,
+    sync::Mutex,
+};
+
+/// Per-open-file data: the read cursor.
+#[pin_data]
+pub(crate) struct SockmodFile {
+    #[pin]
+    cursor: Mutex<Cursor>,
+}
+
+#[vtable]
+impl MiscDevice for SockmodFile {
+    type Ptr = Pin<KBox<Self>>;
+
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        KBox::try_pin_init(try_pin_init!(SockmodFile { cursor <- new_mutex!(Cursor::new()) }), GFP_KERNEL)
+    }
+
+    fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
+        let me = kiocb.file();
+        let mut cursor = me.cursor.lock();
+        cursor.read(kiocb.ki_pos_mut(), iov)
+    }
+
+    fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        let len = iov.len();
+        if len > commands::MAX_COMMAND_LEN {
+            ops::pr_info_ratelimited("text command refused: too long");
+            return Err(EINVAL);
+        }
+        let mut buf = [0u8; commands::MAX_COMMAND_LEN];
+        let n = iov.copy_from_iter(&mut buf[..len]);
+        if n != len {
+            return Err(EFAULT);
+        }
+        let cmd = commands::parse(&buf[..n]).inspect_err(|_| {
+            ops::pr_info_ratelimited("text command refused: malformed");
+        })?;
+        // SAFETY: A kiocb handed to write_iter references its file, which the VFS keeps alive
+        // (positive refcount) for the whole call; the only fdget_pos region that may be active
+        // is the one of this write() on the current thread, which `LocalFile` allows.
+        let file = unsafe { LocalFile::from_raw_file((*kiocb.as_raw()).ki_filp) };
+        match cmd {
+            Command::Create(req) => ops::create(file, &req).map(|_| ())?,
+            Command::Release(id) => ops::release(id)?,
+            Command::ReleaseAll => ops::release_all().map(|_| ())?,
+            Command::ResetStats => ops::reset_stats()?,
+        }
+        Ok(n)
+    }
+
+    fn ioctl(_me: Pin<&SockmodFile>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        ioctl::dispatch(file, cmd, arg)
+    }
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The C shim of rust_sockmod (src/helpers.c); the Rust side declares these in src/ffi.rs. */
+#ifndef RUST_SOCKMOD_HELPERS_H
+#define RUST_SOCKMOD_HELPERS_H
+
+#include <linux/types.h>
+
+struct file;
+struct miscdevice;
+struct net;
+struct socket;
+
+/* Mirrored by `RsmSockInfo` in src/ffi.rs. */
+struct rsm_sock_info {
+	int family;
+	int type;
+	int protocol;
+	int state;
+	unsigned long ino;
+	unsigned int netns_inum;
+	bool net_refcnt;
+};
+
+int rsm_misc_register_owned(struct miscdevice *misc, umode_t mode);
+void rsm_put_net(struct net *net);
+struct net *rsm_current_net(void);
+struct net *rsm_get_net_ns_by_path(const char *path);
+struct net *rsm_get_net_ns_by_fd(int fd);
+struct net *rsm_get_net_ns_by_pid(pid_t pid);
+unsigned int rsm_net_inum(const struct net *net);
+bool rsm_file_net_capable(const struct file *file, const struct net *net, int cap);
+void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out);
+void rsm_sk_net_refcnt_upgrade(struct socket *sock);
+struct net *rsm_sock_net(struct socket *sock);
+int rsm_register_pernet(void);
+void rsm_unregister_pernet(void);
+u64 rsm_now_ns(void);
+int rsm_current_tgid_comm(char *comm);
+
+/* Implemented in Rust (src/ops.rs). */
+void rust_sockmod_net_exit(struct net *net);
+
+#endif

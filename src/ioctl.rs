@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The binary ioctl interface (definitions in `src/uapi.rs`, shared with userspace_test).
+
+use crate::{ops, state, uapi::*};
+use kernel::{
+    fs::File,
+    ioctl::{_IOC_NR, _IOC_SIZE, _IOC_TYPE},
+    prelude::*,
+    transmute::{AsBytes, FromBytes},
+    uaccess::{UserPtr, UserSlice},
+};
+
+// SAFETY (all four impls below): the uapi structs are `#[repr(C)]`, consist of integer fields
+// only and have no padding (explicit `reserved` fields fill every gap; sizes are multiples of
+// 8 with 8-byte-aligned u64 fields), so every byte pattern is a valid value and every byte of
+// a value is initialised.
+unsafe impl FromBytes for RsmCreate {}
+// SAFETY: See above.
+unsafe impl AsBytes for RsmCreate {}
+// SAFETY: See above.
+unsafe impl FromBytes for RsmRelease {}
+// SAFETY: See above.
+unsafe impl AsBytes for RsmRelease {}
+// SAFETY: See above.
+unsafe impl FromBytes for RsmInfo {}
+// SAFETY: See above.
+unsafe impl AsBytes for RsmInfo {}
+// SAFETY: See above.
+unsafe impl AsBytes for RsmTotals {}
+
+/// Reads a `T` from userspace, lets `f` fill the outputs, writes it back.
+fn in_out<T: FromBytes + AsBytes>(arg: usize, f: impl FnOnce(&mut T) -> Result) -> Result<isize> {
+    let (mut reader, mut writer) =
+        UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>()).reader_writer();
+    let mut v: T = reader.read()?;
+    f(&mut v)?;
+    writer.write(&v)?;
+    Ok(0)
+}
+
+fn create(file: &File, c: &mut RsmCreate) -> Result {
+    if c.reserved != 0 || c.flags & !RSM_CREATE_HOLD_NETNS != 0 {
+        return Err(EINVAL);
+    }
+    let netns = match (c.netns_mode, c.netns_fd, c.pid) {
+        (RSM_NETNS_CALLER, 0, 0) => ops::NetnsSel::Caller,
+        (RSM_NETNS_FD, fd, 0) => ops::NetnsSel::Fd(fd),
+        (RSM_NETNS_PID, 0, pid) => ops::NetnsSel::Pid(pid),
+        _ => return Err(EINVAL),
+    };
+    let req = ops::CreateReq {
+        family: c.family,
+        sock_type: c.sock_type,
+        protocol: c.protocol,
+        netns,
+        hold: c.flags & RSM_CREATE_HOLD_NETNS != 0,
+    };
+    let created = ops::create(file, &req)?;
+    c.id = created.id;
+    c.netns_inode = created.netns_inode.into();
+    c.latency_ns = created.latency_ns;
+    Ok(())
+}
+
+fn release(r: &mut RsmRelease) -> Result {
+    r.released = match (r.flags, r.id, r.reserved) {
+        (0, id, 0) if id != 0 => {
+            ops::release(id)?;
+            1
+        }
+        (RSM_RELEASE_ALL, 0, 0) => ops::release_all()?,
+        _ => return Err(EINVAL),
+    };
+    Ok(())
+}
+
+fn info(i: &mut RsmInfo) -> Result {
+    state::with(|s| {
+        let e = s.sockets.get(&i.id).ok_or(ENOENT)?;
+        let si = e.sock.info();
+        *i = RsmInfo {
+            id: i.id,
+            netns_inode: si.netns_inum.into(),
+            sock_inode: si.ino as u64,
+            latency_ns: e.meta.latency_ns,
+            family: si.family,
+            sock_type: si.sock_type,
+            protocol: si.protocol,
+            state: si.state,
+            holds_netns: si.net_refcnt.into(),
+            creator_pid: e.meta.pid,
+        };
+        Ok(())
+    })?
+}
+
+fn totals() -> Result<RsmTotals> {
+    state::with(|s| {
+        let t = &s.totals;
+        RsmTotals {
+            attempts: t.attempts,
+            ok: t.ok,
+            failed: t.failed,
+            rejected: t.rejected,
+            live: t.live,
+            released_user: t.released_user,
+            released_netns_exit: t.released_netns_exit,
+            released_unload: t.released_unload,
+            max_sockets: s.max_sockets.into(),
+        }
+    })
+}
+
+/// Dispatches one ioctl. Unknown commands: ENOTTY; a known command whose encoded size or
+/// direction differs from this module's struct: EINVAL.
+pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    if _IOC_TYPE(cmd) != RSM_IOC_MAGIC {
+        return Err(ENOTTY);
+    }
+    let (expected, size) = match _IOC_NR(cmd) {
+        1 => (RSM_IOC_CREATE, core::mem::size_of::<RsmCreate>()),
+        2 => (RSM_IOC_RELEASE, core::mem::size_of::<RsmRelease>()),
+        3 => (RSM_IOC_INFO, core::mem::size_of::<RsmInfo>()),
+        4 => (RSM_IOC_TOTALS, core::mem::size_of::<RsmTotals>()),
+        5 => (RSM_IOC_RESET_STATS, 0),
+        _ => return Err(ENOTTY),
+    };
+    if cmd != expected || _IOC_SIZE(cmd) != size {
+        ops::pr_info_ratelimited("ioctl refused: struct size or direction mismatch");
+        return Err(EINVAL);
+    }
+    match cmd {
+        RSM_IOC_CREATE => in_out(arg, |c: &mut RsmCreate| create(file, c)),
+        RSM_IOC_RELEASE => in_out(arg, release),
+        RSM_IOC_INFO => in_out(arg, info),
+        RSM_IOC_TOTALS => {
+            let t = totals()?;
+            UserSlice::new(UserPtr::from_addr(arg), size).writer().write(&t)?;
+            Ok(0)
+        }
+        RSM_IOC_RESET_STATS => ops::reset_stats().map(|_| 0),
+        _ => Err(ENOTTY),
+    }
+}

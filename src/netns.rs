@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `NetRef`: a counted reference on a `struct net`, released on drop.
+
+use crate::ffi;
+use kernel::{bindings, prelude::*};
+
+/// A counted reference on a network namespace.
+///
+/// # Invariants
+///
+/// `ptr` points to a live `struct net` on which this value owns one reference (`get_net`).
+pub(crate) struct NetRef {
+    ptr: *mut bindings::net,
+}
+
+// SAFETY: A netns reference may be taken and dropped on any thread.
+unsafe impl Send for NetRef {}
+// SAFETY: `&NetRef` only reads immutable fields of the netns.
+unsafe impl Sync for NetRef {}
+
+/// Converts an `ERR_PTR`-style return into a `NetRef`.
+fn from_err_ptr(ptr: *mut bindings::net) -> Result<NetRef> {
+    let addr = ptr as isize;
+    if ptr.is_null() {
+        return Err(EINVAL);
+    }
+    if (-(bindings::MAX_ERRNO as isize)..0).contains(&addr) {
+        return Err(Error::from_errno(addr as i32));
+    }
+    // INVARIANT: a non-error return of the get_net_ns_by_* family carries a counted reference.
+    Ok(NetRef { ptr })
+}
+
+impl NetRef {
+    /// The calling task's network namespace.
+    pub(crate) fn current() -> Self {
+        // SAFETY: Called in process context; `rsm_current_net` takes a reference on
+        // `current->nsproxy->net_ns`, which is live while the task runs.
+        let ptr = unsafe { ffi::rsm_current_net() };
+        // INVARIANT: `rsm_current_net` returned a counted reference.
+        Self { ptr }
+    }
+
+    /// The namespace a netns file descriptor refers to (`/proc/PID/ns/net`, `/run/netns/X`).
+    /// EBADF for a closed fd, EINVAL for an fd that is not a network namespace.
+    pub(crate) fn from_fd(fd: i32) -> Result<Self> {
+        // SAFETY: `get_net_ns_by_fd` validates the fd itself and returns a counted reference
+        // or an ERR_PTR.
+        from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_fd(fd) })
+    }
+
+    /// The namespace an nsfs file at `path` refers to (opened with the caller's credentials).
+    pub(crate) fn from_path(path: &CStr) -> Result<Self> {
+        // SAFETY: `path` is NUL-terminated; the helper opens, checks and closes the file itself
+        // and returns a counted reference or an ERR_PTR.
+        from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_path(path.as_char_ptr()) })
+    }
+
+    /// The namespace of process `pid` in the caller's pid namespace; ESRCH if there is none,
+    /// EINVAL for a pid that cannot exist (<= 0).
+    pub(crate) fn from_pid(pid: i32) -> Result<Self> {
+        if pid <= 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: `get_net_ns_by_pid` looks the task up under RCU itself and returns a counted
+        // reference or an ERR_PTR.
+        from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_pid(pid) })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.ptr
+    }
+
+    /// The netns inode number (what `readlink /proc/self/ns/net` shows).
+    pub(crate) fn inum(&self) -> u32 {
+        // SAFETY: `ptr` is live by the type invariant; `ns.inum` never changes.
+        unsafe { ffi::rsm_net_inum(self.ptr) }
+    }
+
+    /// Whether the opener of `file` has `cap` over the user namespace owning this netns.
+    pub(crate) fn file_capable(&self, file: &kernel::fs::LocalFile, cap: u32) -> bool {
+        // SAFETY: `file` is a live file and `ptr` a live netns (type invariant).
+        unsafe { ffi::rsm_file_net_capable(file.as_ptr(), self.ptr, cap as i32) }
+    }
+}
+
+impl Drop for NetRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant this value owns one reference, dropped exactly once.
+        unsafe { ffi::rsm_put_net(self.ptr) };
+    }
+}

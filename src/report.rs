@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The text report of `/dev/rust_sockmod` (format documented in README.md, "Report format").
+//!
+//! The report is generated a batch of lines at a time under the state lock and copied to
+//! userspace without it. Each open file keeps a cursor (file position, section, next key), so a
+//! sequential reader resumes in O(log n) and any other offset is honoured by regenerating from
+//! the start and skipping. Memory per read is bounded (one batch) however many sockets exist.
+
+use crate::{
+    ffi,
+    names,
+    state::{Entry, State},
+    stats::{KeyStats, StatKey, HIST_BUCKETS},
+};
+use core::fmt::{self, Write};
+use kernel::{iov::IovIterDest, prelude::*};
+
+/// A batch is cut after the first line that takes it past this many bytes.
+const BATCH_BYTES: usize = 4096;
+
+/// A growable text buffer; formatting fails cleanly (ENOMEM) when allocation fails.
+pub(crate) struct TextBuf {
+    pub(crate) bytes: KVec<u8>,
+}
+
+impl Write for TextBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.bytes.extend_from_slice(s.as_bytes(), GFP_KERNEL).map_err(|_| fmt::Error)
+    }
+}
+
+/// Where the next batch starts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Header,
+    /// Socket lines from this id on.
+    Sockets(u64),
+    /// Statistics lines from the first key greater than this one (None: from the start).
+    Stats(Option<StatKey>),
+    Done,
+}
+
+/// Per-open-file read state.
+pub(crate) struct Cursor {
+    /// File position of `batch[off]`.
+    pos: i64,
+    /// When the current pass over the report began; socket ages are relative to it, so one
+    /// pass is self-consistent. Printed with fixed widths so byte offsets never shift.
+    as_of_ns: u64,
+    stage: Stage,
+    batch: TextBuf,
+    off: usize,
+}
+
+impl Cursor {
+    pub(crate) fn new() -> Self {
+        Self { pos: 0, as_of_ns: 0, stage: Stage::Header, batch: TextBuf { bytes: KVec::new() }, off: 0 }
+    }
+
+    fn rewind(&mut self) {
+        self.pos = 0;
+        self.stage = Stage::Header;
+        self.batch.bytes.clear();
+        self.off = 0;
+    }
+
+    /// Makes `batch[off..]` non-empty unless the report is over. Returns false at the end.
+    fn refill(&mut self) -> Result<bool> {
+        if self.off < self.batch.bytes.len() {
+            return Ok(true);
+        }
+        self.batch.bytes.clear();
+        self.off = 0;
+        if self.stage == Stage::Header {
+            self.as_of_ns = ffi::now_ns();
+        }
+        let (stage, batch, as_of) = (&mut self.stage, &mut self.batch, self.as_of_ns);
+        crate::state::with(|s| fill(s, stage, batch, as_of))??;
+        Ok(!self.batch.bytes.is_empty())
+    }
+
+    /// Copies report bytes from file position `*ppos` into `iov`.
+    pub(crate) fn read(&mut self, ppos: &mut i64, iov: &mut IovIterDest<'_>) -> Result<usize> {
+        if *ppos < 0 {
+            return Err(EINVAL);
+        }
+        if *ppos != self.pos {
+            self.rewind();
+        }
+        let mut copied = 0;
+        while !iov.is_empty() && self.refill()? {
+            let avail = &self.batch.bytes[self.off..];
+            if self.pos < *ppos {
+                // Skipping up to the requested offset.
+                let n = avail.len().min((*ppos - self.pos) as usize);
+                self.off += n;
+                self.pos += n as i64;
+                continue;
+            }
+            let n = iov.copy_to_iter(avail);
+            if n == 0 {
+                if copied == 0 {
+                    return Err(EFAULT);
+                }
+                break;
+            }
+            self.off += n;
+            self.pos += n as i64;
+            copied += n;
+        }
+        *ppos = self.pos.min(*ppos + copied as i64);
+        Ok(copied)
+    }
+}
+
+/// Appends lines from `stage` on until the batch is full or the report ends.
+fn fill(s: &State, stage: &mut Stage, out: &mut TextBuf, as_of_ns: u64) -> Result {
+    while out.bytes.len() < BATCH_BYTES && *stage != Stage::Done {
+        *stage = match *stage {
+            Stage::Header => {
+                header(s, out, as_of_ns).map_err(|_| ENOMEM)?;
+                Stage::Sockets(0)
+            }
+            Stage::Sockets(from) => match s.sockets.cursor_lower_bound(&from) {
+                Some(c) => {
+                    let (id, e) = c.current();
+                    socket_line(*id, e, out, as_of_ns).map_err(|_| ENOMEM)?;
+                    Stage::Sockets(*id + 1)
+                }
+                None => {
+                    out.write_str("# stats: netns family type protocol attempts ok failed errors live released lat_ns_min lat_ns_avg lat_ns_max hist_log2_ns\n")
+                        .map_err(|_| ENOMEM)?;
+                    Stage::Stats(None)
+                }
+            },
+            Stage::Stats(after) => {
+                let cursor = match after {
+                    None => s.stats.cursor_front(),
+                    Some(k) => s.stats.cursor_lower_bound(&k),
+                };
+                // `lower_bound` may land on `after` itself, which was already shown.
+                let next_key = match cursor {
+                    Some(c) if Some(*c.current().0) == after => c.peek_next().map(|(k, _)| *k),
+                    Some(c) => Some(*c.current().0),
+                    None => None,
+                };
+                match next_key.and_then(|k| s.stats.get(&k).map(|v| (k, v))) {
+                    Some((k, v)) => {
+                        stat_line(&k, v, out).map_err(|_| ENOMEM)?;
+                        Stage::Stats(Some(k))
+                    }
+                    None => Stage::Done,
+                }
+            }
+            Stage::Done => Stage::Done,
+        };
+    }
+    Ok(())
+}
+
+/// Section 1: version, totals, limits, time of this pass; then the title of section 2.
+fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
+    let t = &s.totals;
+    write!(
+        out,
+        "# rust_sockmod {}\n\
+         totals attempts={} ok={} failed={} rejected={} live={} released_user={} released_netns_exit={} released_unload={}\n\
+         limits max_sockets={} max_stat_keys={} stat_keys={} stat_keys_dropped={}\n\
+         time as_of_ms={:012}\n\
+         # sockets: id netns family type protocol state hold pid comm age_ms latency_ns\n",
+        crate::VERSION,
+        t.attempts,
+        t.ok,
+        t.failed,
+        t.rejected,
+        t.live,
+        t.released_user,
+        t.released_netns_exit,
+        t.released_unload,
+        s.max_sockets,
+        crate::state::MAX_STAT_KEYS,
+        s.n_stat_keys,
+        s.stat_keys_dropped,
+        as_of_ns / 1_000_000,
+    )
+}
+
+/// `stream|nonblock(2049)`-style type names.
+fn write_type(out: &mut TextBuf, t: i32) -> fmt::Result {
+    out.write_str(names::type_name(t))?;
+    for (name, flag) in names::TYPE_FLAGS {
+        if t & flag != 0 {
+            write!(out, "|{name}")?;
+        }
+    }
+    write!(out, "({t})")
+}
+
+fn write_fpt(out: &mut TextBuf, family: i32, sock_type: i32, protocol: i32) -> fmt::Result {
+    write!(out, "family={}({}) type=", names::family_name(family), family)?;
+    write_type(out, sock_type)?;
+    write!(out, " protocol={}({})", names::protocol_name(protocol), protocol)
+}
+
+fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
+    let si = e.sock.info();
+    write!(out, "socket id={} netns={} ", id, si.netns_inum)?;
+    write_fpt(out, si.family, si.sock_type, si.protocol)?;
+    write!(
+        out,
+        " state={}({}) hold={} pid={} comm=",
+        names::tcp_state_name(si.state),
+        si.state,
+        if si.net_refcnt { "yes" } else { "no" },
+        e.meta.pid
+    )?;
+    for &b in e.meta.comm.iter().take_while(|&&b| b != 0) {
+        out.write_char(if b.is_ascii_graphic() { b as char } else { '_' })?;
+    }
+    let age_ms = as_of_ns.saturating_sub(e.meta.created_ns) / 1_000_000;
+    writeln!(out, " age_ms={:010} latency_ns={}", age_ms, e.meta.latency_ns)
+}
+
+fn stat_line(k: &StatKey, v: &KeyStats, out: &mut TextBuf) -> fmt::Result {
+    write!(out, "stat netns={} ", k.netns)?;
+    write_fpt(out, k.family, k.sock_type, k.protocol)?;
+    write!(out, " attempts={} ok={} failed={} errors=", v.attempts, v.ok, v.failed())?;
+    let mut any = false;
+    for &(errno, n) in v.errnos.iter().filter(|(e, _)| *e != 0) {
+        if any {
+            out.write_char(',')?;
+        }
+        any = true;
+        match Error::from_errno(-errno).name() {
+            Some(name) => write!(out, "{}:{}", name.to_str().unwrap_or("?"), n)?,
+            None => write!(out, "E{}:{}", errno, n)?,
+        }
+    }
+    if v.errno_other > 0 {
+        write!(out, "{}other:{}", if any { "," } else { "" }, v.errno_other)?;
+        any = true;
+    }
+    if !any {
+        out.write_char('-')?;
+    }
+    let lat = &v.latency;
+    write!(
+        out,
+        " live={} released={} lat_ns_min={} lat_ns_avg={} lat_ns_max={} hist_log2_ns=",
+        v.live,
+        v.released,
+        if lat.count == 0 { 0 } else { lat.min },
+        lat.avg(),
+        lat.max
+    )?;
+    let mut first = true;
+    for (b, &n) in lat.hist.iter().enumerate().take(HIST_BUCKETS).filter(|(_, &n)| n != 0) {
+        write!(out, "{}{}:{}", if first { "" } else { "," }, b, n)?;
+        first = false;
+    }
+    if first {
+        out.write_char('-')?;
+    }
+    out.write_char('\n')
+}

@@ -1,0 +1,90 @@
+//! `/dev/rust_sockmod` through its ioctl interface.
+
+use crate::shared::uapi::*;
+use nix::errno::Errno;
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+
+pub const DEFAULT_DEVICE: &str = "/dev/rust_sockmod";
+
+pub struct Device {
+    file: File,
+}
+
+/// Where a kernel socket is to be created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Netns {
+    Caller,
+    Fd(i32),
+    Pid(i32),
+}
+
+impl Device {
+    pub fn open(path: &str) -> Result<Self, String> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map(|file| Self { file })
+            .map_err(|e| format!("cannot open {path}: {e} (is rust_sockmod loaded? are you root?)"))
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.file.as_raw_fd()
+    }
+
+    /// A raw ioctl: the kernel's errno on failure.
+    pub fn ioctl_raw(&self, cmd: u32, arg: *mut libc::c_void) -> Result<i32, Errno> {
+        // SAFETY: The caller passes a pointer matching `cmd`'s struct, or a deliberately bad one
+        // (the module copies with copy_{from,to}_user, which fault safely).
+        let rc = unsafe { libc::ioctl(self.fd(), cmd as libc::c_ulong, arg) };
+        Errno::result(rc)
+    }
+
+    fn ioctl<T>(&self, cmd: u32, v: &mut T) -> Result<(), Errno> {
+        self.ioctl_raw(cmd, (v as *mut T).cast()).map(|_| ())
+    }
+
+    pub fn create(&self, family: i32, sock_type: i32, protocol: i32, netns: Netns, hold: bool) -> Result<RsmCreate, Errno> {
+        let (netns_mode, netns_fd, pid) = match netns {
+            Netns::Caller => (RSM_NETNS_CALLER, 0, 0),
+            Netns::Fd(fd) => (RSM_NETNS_FD, fd, 0),
+            Netns::Pid(pid) => (RSM_NETNS_PID, 0, pid),
+        };
+        let mut c = RsmCreate {
+            family,
+            sock_type,
+            protocol,
+            netns_mode,
+            netns_fd,
+            pid,
+            flags: if hold { RSM_CREATE_HOLD_NETNS } else { 0 },
+            ..Default::default()
+        };
+        self.ioctl(RSM_IOC_CREATE, &mut c).map(|_| c)
+    }
+
+    pub fn release(&self, id: u64) -> Result<u64, Errno> {
+        let mut r = RsmRelease { id, ..Default::default() };
+        self.ioctl(RSM_IOC_RELEASE, &mut r).map(|_| r.released)
+    }
+
+    pub fn release_all(&self) -> Result<u64, Errno> {
+        let mut r = RsmRelease { flags: RSM_RELEASE_ALL, ..Default::default() };
+        self.ioctl(RSM_IOC_RELEASE, &mut r).map(|_| r.released)
+    }
+
+    pub fn info(&self, id: u64) -> Result<RsmInfo, Errno> {
+        let mut i = RsmInfo { id, ..Default::default() };
+        self.ioctl(RSM_IOC_INFO, &mut i).map(|_| i)
+    }
+
+    pub fn totals(&self) -> Result<RsmTotals, Errno> {
+        let mut t = RsmTotals::default();
+        self.ioctl(RSM_IOC_TOTALS, &mut t).map(|_| t)
+    }
+
+    pub fn reset_stats(&self) -> Result<(), Errno> {
+        self.ioctl_raw(RSM_IOC_RESET_STATS, std::ptr::null_mut()).map(|_| ())
+    }
+}

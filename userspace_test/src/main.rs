@@ -1,0 +1,132 @@
+//! userspace_test: drives /dev/rust_sockmod and compares its sock_create_kern() path with the
+//! ordinary socket() system call.
+
+mod device;
+mod devtest;
+mod ioc;
+mod report;
+mod shared;
+mod tap;
+
+use clap::{Parser, Subcommand};
+use device::{Device, Netns, DEFAULT_DEVICE};
+use shared::names;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(version, about = "Compare rust_sockmod's kernel-socket path with socket()")]
+struct Cli {
+    /// The device.
+    #[arg(long, global = true, default_value = DEFAULT_DEVICE)]
+    device: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Read the device's report and print its header (version, totals, limits).
+    Status,
+    /// Create one kernel socket through the ioctl interface and print its id.
+    Create {
+        /// Family: name (inet, inet6, unix, packet, netlink) or number.
+        family: String,
+        /// Type: name (stream, dgram, raw, seqpacket) or number, with |nonblock / |cloexec.
+        #[arg(name = "type")]
+        sock_type: String,
+        /// Protocol: name (tcp, udp, icmp) or number.
+        #[arg(default_value = "0")]
+        protocol: String,
+        /// Create in the netns of this nsfs file (/proc/PID/ns/net, /run/netns/NAME).
+        #[arg(long, conflicts_with = "pid")]
+        netns: Option<String>,
+        /// Create in the netns of this process.
+        #[arg(long)]
+        pid: Option<i32>,
+        /// The socket pins its netns (sk_net_refcnt_upgrade).
+        #[arg(long)]
+        hold: bool,
+    },
+    /// Release a socket by id, or all of them.
+    Release {
+        /// A socket id, or "all".
+        id: String,
+    },
+    /// Check the ioctl interface against the real device (TAP output).
+    Devtest {
+        /// Other openers use the device at the same time: skip the checks of global counters.
+        #[arg(long)]
+        shared: bool,
+    },
+}
+
+/// Exit codes: 0 ok, 1 test failures, 2 usage (clap), 3 device missing or unreadable,
+/// 4 malformed report, 5 the module refused the request.
+fn run(cli: Cli) -> Result<(), (u8, String)> {
+    match cli.cmd {
+        Cmd::Status => {
+            let text = std::fs::read_to_string(&cli.device).map_err(|e| {
+                (3, format!("cannot read {}: {e} (is rust_sockmod loaded?)", cli.device))
+            })?;
+            let h = report::parse_header(&text).map_err(|e| (4, format!("{}: {e}", cli.device)))?;
+            println!("rust_sockmod {}", h.version);
+            for (k, v) in &h.totals {
+                println!("  {k:<22} {v}");
+            }
+            for (k, v) in &h.limits {
+                println!("  limit {k:<16} {v}");
+            }
+            Ok(())
+        }
+        Cmd::Create { family, sock_type, protocol, netns, pid, hold } => {
+            let f = names::family_from_str(&family).ok_or((2, format!("unknown family {family:?}")))?;
+            let ty = names::type_from_str(&sock_type).ok_or((2, format!("unknown type {sock_type:?}")))?;
+            let p = names::protocol_from_str(&protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let nsfile = match &netns {
+                Some(path) => Some(std::fs::File::open(path).map_err(|e| (3, format!("{path}: {e}")))?),
+                None => None,
+            };
+            let sel = match (&nsfile, pid) {
+                (Some(f), _) => Netns::Fd(std::os::fd::AsRawFd::as_raw_fd(f)),
+                (None, Some(pid)) => Netns::Pid(pid),
+                (None, None) => Netns::Caller,
+            };
+            let c = dev.create(f, ty, p, sel, hold).map_err(|e| (5, format!("create: {e} ({})", e.desc())))?;
+            println!("id={} netns={} latency_ns={}", c.id, c.netns_inode, c.latency_ns);
+            Ok(())
+        }
+        Cmd::Release { id } => {
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let n = if id == "all" {
+                dev.release_all()
+            } else {
+                let id = id.parse::<u64>().map_err(|_| (2, format!("not a socket id: {id:?}")))?;
+                dev.release(id)
+            }
+            .map_err(|e| (5, format!("release: {e} ({})", e.desc())))?;
+            println!("released={n}");
+            Ok(())
+        }
+        Cmd::Devtest { shared } => {
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let mut t = tap::Tap::default();
+            let res = devtest::run(&dev, &mut t, shared);
+            if let Err(e) = &res {
+                t.fail("devtest ran to the end", e);
+            }
+            println!("# devtest: {} passed, {} failed", t.n - t.failed, t.failed);
+            if t.failed > 0 { Err((1, format!("{} devtest checks failed", t.failed))) } else { Ok(()) }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, msg)) => {
+            eprintln!("userspace_test: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Parser for the text report of /dev/rust_sockmod (format: README.md, "Report format").
+
+use std::collections::BTreeMap;
+
+/// Section 1 of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub version: String,
+    pub totals: BTreeMap<String, u64>,
+    pub limits: BTreeMap<String, u64>,
+}
+
+/// Parses `key=value` pairs with numeric values.
+fn parse_pairs(rest: &str) -> Result<BTreeMap<String, u64>, String> {
+    rest.split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').ok_or_else(|| format!("not key=value: {kv:?}"))?;
+            let v = v.parse::<u64>().map_err(|e| format!("{k}: {e}"))?;
+            Ok((k.to_string(), v))
+        })
+        .collect()
+}
+
+/// Parses the header section (the first lines up to and including `limits`).
+pub fn parse_header(text: &str) -> Result<Header, String> {
+    let mut lines = text.lines();
+    let first = lines.next().ok_or("empty report")?;
+    let version = first
+        .strip_prefix("# rust_sockmod ")
+        .ok_or_else(|| format!("first line is not the report header: {first:?}"))?
+        .to_string();
+    let mut totals = None;
+    let mut limits = None;
+    for line in lines {
+        if let Some(rest) = line.strip_prefix("totals ") {
+            totals = Some(parse_pairs(rest)?);
+        } else if let Some(rest) = line.strip_prefix("limits ") {
+            limits = Some(parse_pairs(rest)?);
+            break;
+        }
+    }
+    let totals = totals.ok_or("no totals line")?;
+    for key in ["attempts", "ok", "failed", "live", "released_user", "released_netns_exit", "released_unload"] {
+        if !totals.contains_key(key) {
+            return Err(format!("totals line lacks {key}"));
+        }
+    }
+    Ok(Header { version, totals, limits: limits.ok_or("no limits line")? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FRESH: &str = "# rust_sockmod 0.1.0\n\
+        totals attempts=0 ok=0 failed=0 live=0 released_user=0 released_netns_exit=0 released_unload=0\n\
+        limits max_sockets=65536\n";
+
+    #[test]
+    fn parses_fresh_header() {
+        let h = parse_header(FRESH).unwrap();
+        assert_eq!(h.version, "0.1.0");
+        assert_eq!(h.totals["attempts"], 0);
+        assert_eq!(h.totals.len(), 7);
+        assert_eq!(h.limits["max_sockets"], 65536);
+    }
+
+    #[test]
+    fn rejects_foreign_text() {
+        assert!(parse_header("hello\n").unwrap_err().contains("not the report header"));
+        assert!(parse_header("").is_err());
+    }
+
+    #[test]
+    fn rejects_missing_or_bad_fields() {
+        let no_live = FRESH.replace(" live=0", "");
+        assert!(parse_header(&no_live).unwrap_err().contains("lacks live"));
+        let bad = FRESH.replace("ok=0", "ok=x");
+        assert!(parse_header(&bad).unwrap_err().starts_with("ok:"));
+        let no_limits = FRESH.replace("limits max_sockets=65536\n", "");
+        assert_eq!(parse_header(&no_limits).unwrap_err(), "no limits line");
+    }
+}
