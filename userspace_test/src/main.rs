@@ -5,6 +5,7 @@ mod device;
 mod devtest;
 mod ioc;
 mod report;
+mod scale;
 mod shared;
 mod tap;
 
@@ -51,6 +52,22 @@ enum Cmd {
     Release {
         /// A socket id, or "all".
         id: String,
+    },
+    /// Benchmark: create+release cost with few vs many live sockets, and a full read of the
+    /// report at that size. Prints figures and the ratio; asserts only correctness.
+    Scale {
+        /// Live sockets for the small case.
+        #[arg(long, default_value_t = 10)]
+        small: usize,
+        /// Live sockets for the big case.
+        #[arg(long, default_value_t = 100_000)]
+        big: usize,
+        /// create+release pairs per round.
+        #[arg(long, default_value_t = 2000)]
+        pairs: usize,
+        /// Rounds per case (the median round counts).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
     /// Check the ioctl interface against the real device (TAP output).
     Devtest {
@@ -106,6 +123,18 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             .map_err(|e| (5, format!("release: {e} ({})", e.desc())))?;
             println!("released={n}");
+            Ok(())
+        }
+        Cmd::Scale { small, big, pairs, rounds } => {
+            if small == 0 || big <= small || pairs == 0 || rounds == 0 {
+                return Err((2, "need 0 < small < big, pairs > 0, rounds > 0".into()));
+            }
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let r = scale::run(&dev, &cli.device, small, big, pairs, rounds).map_err(|e| (1, e))?;
+            println!("scale: create+release pair with {:>7} live: {:>9.0} ns (median of {rounds} rounds x {pairs})", r.small_live, r.pair_ns_small);
+            println!("scale: create+release pair with {:>7} live: {:>9.0} ns", r.big_live, r.pair_ns_big);
+            println!("scale: ratio big/small = {:.3}", r.pair_ns_big / r.pair_ns_small);
+            println!("scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms", r.big_live, r.read_bytes, r.read_lines, r.read_ms);
             Ok(())
         }
         Cmd::Devtest { shared } => {

@@ -1,0 +1,79 @@
+//! `scale`: what create+release costs with few versus many live sockets, and a full read of a
+//! report with that many. A benchmark: it prints figures and ratios taken in one run and
+//! asserts only correctness (counts), never times.
+
+use crate::device::{Device, Netns};
+use std::io::Read;
+use std::time::Instant;
+
+pub struct ScaleResult {
+    pub small_live: usize,
+    pub big_live: usize,
+    pub pair_ns_small: f64,
+    pub pair_ns_big: f64,
+    pub read_ms: f64,
+    pub read_bytes: usize,
+    pub read_lines: usize,
+}
+
+/// Median per-pair cost (ns) of `rounds` rounds of `pairs` create+release pairs.
+fn pairs_cost(dev: &Device, pairs: usize, rounds: usize) -> Result<f64, String> {
+    let mut per_round = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t0 = Instant::now();
+        for _ in 0..pairs {
+            let c = dev.create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false).map_err(|e| format!("create: {e}"))?;
+            dev.release(c.id).map_err(|e| format!("release: {e}"))?;
+        }
+        per_round.push(t0.elapsed().as_nanos() as f64 / pairs as f64);
+    }
+    per_round.sort_by(f64::total_cmp);
+    Ok(per_round[rounds / 2])
+}
+
+fn fill_to(dev: &Device, ids: &mut Vec<u64>, n: usize) -> Result<(), String> {
+    while ids.len() < n {
+        let c = dev.create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false)
+            .map_err(|e| format!("create #{}: {e} (raise max_sockets?)", ids.len()))?;
+        ids.push(c.id);
+    }
+    Ok(())
+}
+
+pub fn run(dev: &Device, path: &str, small: usize, big: usize, pairs: usize, rounds: usize) -> Result<ScaleResult, String> {
+    let base = dev.totals().map_err(|e| e.to_string())?.live as usize;
+    let mut ids = Vec::new();
+    fill_to(dev, &mut ids, small)?;
+    // Alternate small / big measurements so drift on a shared machine hits both alike.
+    let small_1 = pairs_cost(dev, pairs, rounds)?;
+    fill_to(dev, &mut ids, big)?;
+    let big_1 = pairs_cost(dev, pairs, rounds)?;
+    let t0 = Instant::now();
+    let mut text = Vec::new();
+    std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut text)).map_err(|e| format!("read {path}: {e}"))?;
+    let read_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let read_lines = text.split(|&b| b == b'\n').filter(|l| l.starts_with(b"socket ")).count();
+    for id in ids.drain(small..) {
+        dev.release(id).map_err(|e| format!("release: {e}"))?;
+    }
+    let small_2 = pairs_cost(dev, pairs, rounds)?;
+    for id in ids.drain(..) {
+        dev.release(id).map_err(|e| format!("release: {e}"))?;
+    }
+    let live = dev.totals().map_err(|e| e.to_string())?.live as usize;
+    if read_lines != big + base {
+        return Err(format!("report listed {read_lines} sockets, {} were live", big + base));
+    }
+    if live != base {
+        return Err(format!("{live} sockets live after the run, {base} before"));
+    }
+    Ok(ScaleResult {
+        small_live: small,
+        big_live: big,
+        pair_ns_small: (small_1 + small_2) / 2.0,
+        pair_ns_big: big_1,
+        read_ms,
+        read_bytes: text.len(),
+        read_lines,
+    })
+}
