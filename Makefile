@@ -4,6 +4,7 @@
 #   make            build rust_sockmod.ko against $(KDIR) (default: the cached test kernel)
 #   make demo       set up if needed, boot the VM, load the module, show /dev/rust_sockmod
 #   make test       set up if needed, build everything, run host tests and VM tests
+#   make bench      benchmarks in the VM (scale of the socket table)
 #   make clean | modules_install | rust-analyzer
 #
 # Crate root: rust_sockmod.o (see Kbuild) -- named here so the kernel's rust-analyzer
@@ -16,7 +17,7 @@ RUSTC ?= /usr/bin/rustc
 BINDGEN ?= $(RSM_CACHE)/tools/bin/bindgen
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN)
 
-.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug userspace
+.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug bench userspace
 
 all: modules
 
@@ -54,3 +55,6 @@ test:
 
 test-debug:
 	bash scripts/test.sh debug
+
+bench:
+	bash scripts/bench.sh

@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
-# In-guest demo: load the module and show what /dev/rust_sockmod says.
+# In-guest demo: load the module, create kernel sockets in two namespaces through both
+# interfaces, show the report, watch a netns being dismantled under a kernel socket.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+UT="$ROOT/userspace_test/target/release/userspace_test"
 run() { echo; echo "\$ $*"; "$@"; }
+sh_run() { echo; echo "\$ $1"; bash -c "$1"; }
 echo "guest kernel: $(uname -r)"
 run insmod "$ROOT/rust_sockmod.ko"
+for _ in $(seq 50); do [ -c /dev/rust_sockmod ] && break; sleep 0.1; done
 run ls -l /dev/rust_sockmod
+mkdir -p /run/netns
+run ip netns add blue
+run ip netns add red
+sh_run 'readlink /proc/self/ns/net; stat -L -c "blue: %i" /run/netns/blue; stat -L -c "red: %i" /run/netns/red'
+sh_run 'echo "create inet stream tcp" > /dev/rust_sockmod'
+sh_run 'echo "create inet6 dgram udp netns=/run/netns/blue" > /dev/rust_sockmod'
+sh_run 'echo "create inet stream tcp netns=/run/netns/red hold" > /dev/rust_sockmod'
+run "$UT" create packet dgram 0 --netns /run/netns/blue
+sh_run 'echo "create inet stream udp" > /dev/rust_sockmod || true'
 run cat /dev/rust_sockmod
-run "$ROOT/userspace_test/target/release/userspace_test" status
+run ip netns del blue
+sleep 1
+run ip netns del red
+sleep 1
+echo; echo "# blue was dismantled and its kernel sockets released by the module's pernet exit hook;"
+echo "# red is pinned by its 'hold' socket until that socket is released:"
+run cat /dev/rust_sockmod
+run "$UT" status
 run rmmod rust_sockmod
-echo; echo "\$ dmesg | tail -n 3"; dmesg | tail -n 3
+echo; echo '$ dmesg | grep "rust_sockmod:"'; dmesg | grep 'rust_sockmod:' || true
