@@ -12,6 +12,8 @@
 
 use kernel::prelude::*;
 
+#[path = "src/bench.rs"]
+mod bench;
 #[path = "src/commands.rs"]
 mod commands;
 #[path = "src/device.rs"]

@@ -47,6 +47,7 @@ extern "C" {
     pub(crate) fn rsm_unregister_pernet();
     pub(crate) fn rsm_now_ns() -> u64;
     pub(crate) fn rsm_current_tgid_comm(comm: *mut c_char) -> c_int;
+    pub(crate) fn rsm_resched_and_signal_pending() -> bool;
 }
 
 /// Monotonic clock in nanoseconds.
@@ -61,4 +62,10 @@ pub(crate) fn current_tgid_comm() -> (i32, [u8; COMM_LEN]) {
     // SAFETY: `comm` is a writable buffer of TASK_COMM_LEN bytes, as get_task_comm requires.
     let tgid = unsafe { rsm_current_tgid_comm(comm.as_mut_ptr().cast()) };
     (tgid, comm)
+}
+
+/// Reschedules if needed; true if a signal is pending (long loops stop then).
+pub(crate) fn resched_and_signal_pending() -> bool {
+    // SAFETY: Called in process context without locks held, as cond_resched() requires.
+    unsafe { rsm_resched_and_signal_pending() }
 }

@@ -161,3 +161,10 @@ int rsm_current_tgid_comm(char *comm)
 	memcpy(comm, buf, TASK_COMM_LEN);
 	return task_tgid_vnr(current);
 }
+
+/* Gives the CPU away if needed; true when the caller should stop for a signal. */
+bool rsm_resched_and_signal_pending(void)
+{
+	cond_resched();
+	return signal_pending(current);
+}

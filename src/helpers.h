@@ -36,6 +36,7 @@ int rsm_register_pernet(void);
 void rsm_unregister_pernet(void);
 u64 rsm_now_ns(void);
 int rsm_current_tgid_comm(char *comm);
+bool rsm_resched_and_signal_pending(void);
 
 /* Implemented in Rust (src/ops.rs). */
 void rust_sockmod_net_exit(struct net *net);

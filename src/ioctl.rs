@@ -2,7 +2,7 @@
 
 //! The binary ioctl interface (definitions in `src/uapi.rs`, shared with userspace_test).
 
-use crate::{ops, state, uapi::*};
+use crate::{bench, ops, state, uapi::*};
 use kernel::{
     fs::File,
     ioctl::{_IOC_NR, _IOC_SIZE, _IOC_TYPE},
@@ -28,6 +28,10 @@ unsafe impl FromBytes for RsmInfo {}
 unsafe impl AsBytes for RsmInfo {}
 // SAFETY: See above.
 unsafe impl AsBytes for RsmTotals {}
+// SAFETY: See above.
+unsafe impl FromBytes for RsmBench {}
+// SAFETY: See above.
+unsafe impl AsBytes for RsmBench {}
 
 /// Reads a `T` from userspace, lets `f` fill the outputs, writes it back.
 fn in_out<T: FromBytes + AsBytes>(arg: usize, f: impl FnOnce(&mut T) -> Result) -> Result<isize> {
@@ -124,6 +128,7 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
         3 => (RSM_IOC_INFO, core::mem::size_of::<RsmInfo>()),
         4 => (RSM_IOC_TOTALS, core::mem::size_of::<RsmTotals>()),
         5 => (RSM_IOC_RESET_STATS, 0),
+        6 => (RSM_IOC_BENCH, core::mem::size_of::<RsmBench>()),
         _ => return Err(ENOTTY),
     };
     if cmd != expected || _IOC_SIZE(cmd) != size {
@@ -140,6 +145,7 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
             Ok(0)
         }
         RSM_IOC_RESET_STATS => ops::reset_stats().map(|_| 0),
+        RSM_IOC_BENCH => in_out(arg, |b: &mut RsmBench| bench::run(file, b)),
         _ => Err(ENOTTY),
     }
 }

@@ -115,9 +115,41 @@ pub struct RsmTotals {
     pub max_sockets: u64,
 }
 
+/// `RsmBench::mode`: bare `sock_create_kern()` + `sock_release()` in a loop.
+pub const RSM_BENCH_RAW: u32 = 0;
+/// `RsmBench::mode`: the module's full path per iteration (netns, permission, slot, table,
+/// statistics, then release by id) — what an ioctl create+release costs minus the syscall.
+pub const RSM_BENCH_BOOKKEEPING: u32 = 1;
+/// Largest `RsmBench::iterations`.
+pub const RSM_BENCH_MAX_ITERATIONS: u32 = 100_000;
+
+/// `RSM_IOC_BENCH`: time `iterations` create+release pairs inside the kernel, in the
+/// caller's netns.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct RsmBench {
+    /// In: family, type, protocol of every socket.
+    pub family: i32,
+    pub sock_type: i32,
+    pub protocol: i32,
+    /// In: `RSM_BENCH_RAW` or `RSM_BENCH_BOOKKEEPING`.
+    pub mode: u32,
+    /// In: number of pairs, 1..=`RSM_BENCH_MAX_ITERATIONS`.
+    pub iterations: u32,
+    /// Reserved, must be 0.
+    pub reserved: u32,
+    /// In: user address of `iterations` u64s that receive each pair's ns, or 0.
+    pub samples: u64,
+    /// Out: sum, min and max of the per-pair times, in ns.
+    pub total_ns: u64,
+    pub min_ns: u64,
+    pub max_ns: u64,
+}
+
 pub const RSM_IOC_CREATE: u32 = _IOWR::<RsmCreate>(RSM_IOC_MAGIC, 1);
 pub const RSM_IOC_RELEASE: u32 = _IOWR::<RsmRelease>(RSM_IOC_MAGIC, 2);
 pub const RSM_IOC_INFO: u32 = _IOWR::<RsmInfo>(RSM_IOC_MAGIC, 3);
 pub const RSM_IOC_TOTALS: u32 = _IOR::<RsmTotals>(RSM_IOC_MAGIC, 4);
 /// Zero the statistics (totals except `live`, and the per-key table).
 pub const RSM_IOC_RESET_STATS: u32 = _IO(RSM_IOC_MAGIC, 5);
+pub const RSM_IOC_BENCH: u32 = _IOWR::<RsmBench>(RSM_IOC_MAGIC, 6);

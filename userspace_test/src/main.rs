@@ -1,13 +1,17 @@
 //! userspace_test: drives /dev/rust_sockmod and compares its sock_create_kern() path with the
 //! ordinary socket() system call.
 
+mod compare;
 mod device;
 mod devtest;
 mod ioc;
+mod matrix;
 mod report;
 mod scale;
 mod shared;
+mod sys;
 mod tap;
+mod verdict;
 
 use clap::{Parser, Subcommand};
 use device::{Device, Netns, DEFAULT_DEVICE};
@@ -69,6 +73,13 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Run the request matrix through socket() and through the module, in the caller's and a
+    /// fresh netns, as root and unprivileged; judge every row. Exit 1 on any UNEXPECTED row.
+    Compare {
+        /// JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the ioctl interface against the real device (TAP output).
     Devtest {
         /// Other openers use the device at the same time: skip the checks of global counters.
@@ -78,7 +89,7 @@ enum Cmd {
 }
 
 /// Exit codes: 0 ok, 1 test failures, 2 usage (clap), 3 device missing or unreadable,
-/// 4 malformed report, 5 the module refused the request.
+/// 4 malformed report, 5 the module refused the request, 6 the environment (netns, fork).
 fn run(cli: Cli) -> Result<(), (u8, String)> {
     match cli.cmd {
         Cmd::Status => {
@@ -136,6 +147,17 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             println!("scale: ratio big/small = {:.3}", r.pair_ns_big / r.pair_ns_small);
             println!("scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms", r.big_live, r.read_bytes, r.read_lines, r.read_ms);
             Ok(())
+        }
+        Cmd::Compare { json } => {
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let rows = compare::run(&dev).map_err(|e| (6, format!("compare: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| (6, e.to_string()))?);
+            } else {
+                compare::print_table(&rows);
+            }
+            let bad = rows.iter().filter(|r| r.verdict.is_unexpected()).count();
+            if bad > 0 { Err((1, format!("{bad} UNEXPECTED rows"))) } else { Ok(()) }
         }
         Cmd::Devtest { shared } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
