@@ -6,4 +6,4 @@ bash "$RSM_ROOT/scripts/build-kernel.sh" normal
 KDIR=$(rsm_kernel_link normal)
 bash "$RSM_ROOT/scripts/build-module.sh" "$KDIR"
 OUT="$RSM_CACHE/runs/demo"; rm -rf "$OUT"; mkdir -p "$OUT"
-bash "$RSM_ROOT/scripts/vm-run.sh" normal "$OUT" "bash $RSM_ROOT/scripts/guest/demo.sh"
+bash "$RSM_ROOT/scripts/vm-run.sh" normal "$OUT" "bash $RSM_ROOT/scripts/guest/demo.sh $OUT" | tee "$OUT/demo.txt"

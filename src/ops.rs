@@ -95,7 +95,6 @@ pub(crate) fn pr_info_ratelimited(reason: &str) {
 pub(crate) fn create(file: &LocalFile, req: &CreateReq) -> Result<Created> {
     let net = resolve(&req.netns).map_err(rejected)?;
     check_permission(file, &net, req).map_err(rejected)?;
-    let nodes = CreateNodes::new().map_err(rejected)?;
     let netns_inode = net.inum();
     let key = StatKey {
         netns: netns_inode,
@@ -103,12 +102,22 @@ pub(crate) fn create(file: &LocalFile, req: &CreateReq) -> Result<Created> {
         sock_type: req.sock_type,
         protocol: req.protocol,
     };
-    state::with(|s| s.reserve_slot())??;
+    if !state::SLOTS.take() {
+        return Err(rejected(ENOSPC));
+    }
+    let nodes = match CreateNodes::new() {
+        Ok(n) => n,
+        Err(e) => {
+            state::SLOTS.release();
+            return Err(rejected(e));
+        }
+    };
 
     // No lock is held here: sock_create_kern() sleeps.
     let t0 = ffi::now_ns();
     let result = KernelSocket::create(&net, req.family, req.sock_type, req.protocol);
-    let latency_ns = ffi::now_ns().saturating_sub(t0);
+    let t1 = ffi::now_ns();
+    let latency_ns = t1.saturating_sub(t0);
     if let Ok(sock) = &result {
         if req.hold {
             sock.hold_netns();
@@ -119,7 +128,7 @@ pub(crate) fn create(file: &LocalFile, req: &CreateReq) -> Result<Created> {
         Ok(sock) => sock.net_id(),
         Err(_) => 0,
     };
-    let meta = Meta { key, net_id, pid, comm, created_ns: ffi::now_ns(), latency_ns };
+    let meta = Meta { key, net_id, pid, comm, created_ns: t1, latency_ns };
     // `net` is still held: the netns cannot be dismantled before the socket is in the table,
     // where the pernet exit hook will find it.
     let id = state::with(|s| s.record_creation(result, meta, nodes))??;

@@ -6,6 +6,7 @@
 
 use crate::ksocket::KernelSocket;
 use crate::stats::{KeyStats, StatKey, Totals};
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     prelude::*,
     rbtree::{self, RBTree, RBTreeNodeReservation},
@@ -45,65 +46,57 @@ pub(crate) struct State {
     pub(crate) stats: RBTree<StatKey, KeyStats>,
     pub(crate) totals: Totals,
     pub(crate) next_id: u64,
-    /// Creates between their slot reservation and their insertion.
-    pub(crate) in_flight: u32,
     pub(crate) max_sockets: u32,
     /// Attempts not given a record because `MAX_STAT_KEYS` was reached.
     pub(crate) stat_keys_dropped: u64,
     pub(crate) n_stat_keys: usize,
 }
 
-/// Preallocated tree nodes for recording one creation without allocating under the lock.
+/// The table node for one creation, allocated before `sock_create_kern()` so that a created
+/// socket can always be kept.
 pub(crate) struct CreateNodes {
     pub(crate) socket: RBTreeNodeReservation<u64, Entry>,
-    pub(crate) stat: RBTreeNodeReservation<StatKey, KeyStats>,
 }
 
 impl CreateNodes {
     pub(crate) fn new() -> Result<Self> {
-        Ok(Self {
-            socket: RBTreeNodeReservation::new(GFP_KERNEL)?,
-            stat: RBTreeNodeReservation::new(GFP_KERNEL)?,
-        })
+        Ok(Self { socket: RBTreeNodeReservation::new(GFP_KERNEL)? })
     }
 }
 
 impl State {
-    /// Takes a slot for one creation; ENOSPC when live + in-flight sockets reach the limit.
-    pub(crate) fn reserve_slot(&mut self) -> Result {
-        if self.totals.live + u64::from(self.in_flight) >= u64::from(self.max_sockets) {
-            self.totals.rejected += 1;
-            return Err(ENOSPC);
-        }
-        self.in_flight += 1;
-        Ok(())
-    }
 
     /// Records one `sock_create_kern()` outcome and, on success, keeps the socket under a new
-    /// id, which it returns. Gives back the slot taken by `reserve_slot`.
+    /// id, which it returns. A failed creation gives its slot back.
     pub(crate) fn record_creation(
         &mut self,
         result: Result<KernelSocket>,
         meta: Meta,
         nodes: CreateNodes,
     ) -> Result<u64> {
-        self.in_flight -= 1;
         self.totals.attempts += 1;
         let errno = match &result {
             Ok(_) => 0,
             Err(e) => -e.to_errno(),
         };
+        // A new record is the rare case: its node is allocated here, under the mutex (which
+        // may sleep); if that fails or the key limit is reached, the attempt counts only in the
+        // totals and in `stat_keys_dropped`.
+        let fits = self.n_stat_keys < MAX_STAT_KEYS;
         match self.stats.entry(meta.key) {
             rbtree::Entry::Occupied(mut o) => o.get_mut().record(errno, meta.latency_ns),
-            rbtree::Entry::Vacant(v) if self.n_stat_keys < MAX_STAT_KEYS => {
-                self.n_stat_keys += 1;
-                v.insert(KeyStats::default(), nodes.stat).record(errno, meta.latency_ns)
-            }
-            rbtree::Entry::Vacant(_) => self.stat_keys_dropped += 1,
+            rbtree::Entry::Vacant(v) => match RBTreeNodeReservation::new(GFP_KERNEL) {
+                Ok(node) if fits => {
+                    self.n_stat_keys += 1;
+                    v.insert(KeyStats::default(), node).record(errno, meta.latency_ns)
+                }
+                _ => self.stat_keys_dropped += 1,
+            },
         }
         match result {
             Err(e) => {
                 self.totals.failed += 1;
+                SLOTS.release();
                 Err(e)
             }
             Ok(sock) => {
@@ -178,6 +171,7 @@ fn account_release(
     cause: ReleaseCause,
 ) {
     totals.live -= 1;
+    SLOTS.release();
     match cause {
         ReleaseCause::User => totals.released_user += 1,
         ReleaseCause::NetnsExit => totals.released_netns_exit += 1,
@@ -189,6 +183,29 @@ fn account_release(
     }
 }
 
+/// Live plus in-flight sockets, against `max_sockets`: an atomic so that taking a slot needs
+/// no lock (a create then takes the state lock once, to record).
+pub(crate) struct Slots {
+    used: AtomicU64,
+    max: AtomicU64,
+}
+
+impl Slots {
+    /// Takes a slot; false when the limit is reached.
+    pub(crate) fn take(&self) -> bool {
+        let max = self.max.load(Ordering::Relaxed);
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| if u < max { Some(u + 1) } else { None })
+            .is_ok()
+    }
+
+    pub(crate) fn release(&self) {
+        self.used.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub(crate) static SLOTS: Slots = Slots { used: AtomicU64::new(0), max: AtomicU64::new(0) };
+
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `init()` in the module initialiser before any other use.
     unsafe(uninit) static STATE: Mutex<Option<State>> = None;
@@ -198,12 +215,13 @@ kernel::sync::global_lock! {
 pub(crate) fn init(max_sockets: u32) {
     // SAFETY: Called exactly once, from the module initialiser, before any use of `STATE`.
     unsafe { STATE.init() };
+    SLOTS.used.store(0, Ordering::Relaxed);
+    SLOTS.max.store(u64::from(max_sockets), Ordering::Relaxed);
     *STATE.lock() = Some(State {
         sockets: RBTree::new(),
         stats: RBTree::new(),
         totals: Totals::default(),
         next_id: 1,
-        in_flight: 0,
         max_sockets,
         stat_keys_dropped: 0,
         n_stat_keys: 0,

@@ -1,16 +1,19 @@
 //! userspace_test: drives /dev/rust_sockmod and compares its sock_create_kern() path with the
 //! ordinary socket() system call.
 
+mod bench;
 mod compare;
 mod device;
 mod devtest;
 mod ioc;
+mod lifetime;
 mod matrix;
 mod report;
 mod scale;
 mod shared;
 mod sys;
 mod tap;
+mod trace;
 mod verdict;
 
 use clap::{Parser, Subcommand};
@@ -80,6 +83,43 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Show what keeps a network namespace alive: a user socket, a default kernel socket, a
+    /// "hold" kernel socket. Exit 1 if any step is not observed.
+    Lifetime {
+        /// JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-operation cost of socket()+close() vs sock_create_kern()+sock_release() (in-kernel
+    /// loop, bare and with the module's bookkeeping) vs the ioctl round trip; one run.
+    Bench {
+        /// Family, type, protocol (names or numbers).
+        #[arg(default_value = "inet")]
+        family: String,
+        #[arg(name = "type", default_value = "dgram")]
+        sock_type: String,
+        #[arg(default_value = "udp")]
+        protocol: String,
+        /// Operations per round and path.
+        #[arg(long, default_value_t = 10_000)]
+        iterations: usize,
+        /// Rounds (interleaved across the paths).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Write an SVG plot of the distributions here.
+        #[arg(long)]
+        svg: Option<String>,
+        /// JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Trace one creation through each path (tracefs function_graph + kprobe stacks) and print
+    /// the two call chains side by side. Exit 1 if an expected frame is missing.
+    Trace {
+        /// JSON instead of the side-by-side chains.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the ioctl interface against the real device (TAP output).
     Devtest {
         /// Other openers use the device at the same time: skip the checks of global counters.
@@ -88,8 +128,9 @@ enum Cmd {
     },
 }
 
-/// Exit codes: 0 ok, 1 test failures, 2 usage (clap), 3 device missing or unreadable,
-/// 4 malformed report, 5 the module refused the request, 6 the environment (netns, fork).
+/// Exit codes: 0 ok, 1 failures (UNEXPECTED rows, missing frames, failed checks), 2 usage,
+/// 3 device missing or unreadable, 4 malformed report, 5 the module refused the request,
+/// 6 the environment (netns, fork, output), 7 tracing unavailable.
 fn run(cli: Cli) -> Result<(), (u8, String)> {
     match cli.cmd {
         Cmd::Status => {
@@ -159,6 +200,49 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let bad = rows.iter().filter(|r| r.verdict.is_unexpected()).count();
             if bad > 0 { Err((1, format!("{bad} UNEXPECTED rows"))) } else { Ok(()) }
         }
+        Cmd::Lifetime { json } => {
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let steps = lifetime::run(&dev).map_err(|e| (6, format!("lifetime: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&steps).map_err(|e| (6, e.to_string()))?);
+            } else {
+                for s in &steps {
+                    println!("{} {:<66} {}", if s.ok { "ok  " } else { "FAIL" }, s.what, s.observed);
+                }
+            }
+            let bad = steps.iter().filter(|s| !s.ok).count();
+            if bad > 0 { Err((1, format!("{bad} lifetime steps not observed"))) } else { Ok(()) }
+        }
+        Cmd::Bench { family, sock_type, protocol, iterations, rounds, svg, json } => {
+            let f = names::family_from_str(&family).ok_or((2, format!("unknown family {family:?}")))?;
+            let ty = names::type_from_str(&sock_type).ok_or((2, format!("unknown type {sock_type:?}")))?;
+            let p = names::protocol_from_str(&protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let r = bench::run(&dev, f, ty, p, iterations, rounds).map_err(|e| (5, format!("bench: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| (6, e.to_string()))?);
+            } else {
+                bench::print(&r);
+            }
+            if let Some(path) = svg {
+                bench::plot(&r, &path).map_err(|e| (6, format!("plot {path}: {e}")))?;
+                if !json {
+                    println!("plot: {path}");
+                }
+            }
+            Ok(())
+        }
+        Cmd::Trace { json } => {
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let r = trace::run(&dev).map_err(|e| (7, format!("trace: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| (6, e.to_string()))?);
+            } else {
+                trace::print(&r);
+            }
+            let bad = r.checks.iter().filter(|(_, ok)| !ok).count();
+            if bad > 0 { Err((1, format!("{bad} expected trace frames missing"))) } else { Ok(()) }
+        }
         Cmd::Devtest { shared } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let mut t = tap::Tap::default();
@@ -173,7 +257,21 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One clear line, not clap's multi-line usage block.
+            let first = e.to_string();
+            let first = first.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            eprintln!("userspace_test: {first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, msg)) => {
             eprintln!("userspace_test: {msg}");

@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# userspace_test: compare, lifetime, bench (short), trace, and its handling of bad input.
+
+"$UT" compare > "$OUT/compare.txt" 2>&1; rc=$?
+check "compare exits 0 (no UNEXPECTED row)" test "$rc" = 0
+check "compare covers 43 requests x 4 contexts with 0 UNEXPECTED" \
+    grep -q "^compare: 172 rows (43 requests x 4 contexts): .* 0 UNEXPECTED$" "$OUT/compare.txt"
+check "compare asserts the SOCK_NONBLOCK difference" grep -q "__sys_socket strips SOCK_NONBLOCK" "$OUT/compare.txt"
+check "compare asserts the CAP_NET_RAW difference (unprivileged raw)" grep -q "kern=1 skips the CAP_NET_RAW check" "$OUT/compare.txt"
+check "compare asserts the sockstat difference" grep -q "not counted in /proc/net/sockstat" "$OUT/compare.txt"
+"$UT" compare --json > "$OUT/compare.json" 2>&1
+check "compare --json is valid JSON with 172 rows" python3 -c "
+import json,sys; rows=json.load(open('$OUT/compare.json'))
+assert len(rows)==172, len(rows)
+assert all('Unexpected' not in r['verdict'] for r in rows)"
+tail -n 1 "$OUT/compare.txt" | diag
+
+"$UT" lifetime > "$OUT/lifetime.txt" 2>&1; rc=$?
+check "lifetime: every step observed" test "$rc" = 0
+check "lifetime: the hold socket pinned its netns" grep -q "^ok   hold kernel socket: netns survives" "$OUT/lifetime.txt"
+
+"$UT" bench --iterations 500 --rounds 2 --svg "$OUT/bench.svg" > "$OUT/bench.txt" 2>&1; rc=$?
+check "bench (short) runs" test "$rc" = 0
+check "bench prints the four paths and the ratios" \
+    sh -c "grep -c '^\(syscall\|kernel-raw\|kernel-bookkeeping\|ioctl\) ' '$OUT/bench.txt' | grep -qx 4 && grep -q '^ratio kernel-bookkeeping / kernel-raw' '$OUT/bench.txt'"
+check "bench wrote an SVG plot" grep -q "<svg" "$OUT/bench.svg"
+check "bench --json is valid JSON" sh -c "'$UT' bench --iterations 100 --rounds 1 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"dists\"])==4'"
+grep '^ratio' "$OUT/bench.txt" | diag
+
+"$UT" trace > "$OUT/trace.txt" 2>&1; rc=$?
+check "trace: every expected frame present" test "$rc" = 0
+check "trace: the paths join at __sock_create" grep -q "__sock_create  <== paths join" "$OUT/trace.txt"
+check "trace: tracefs left clean (nop tracer)" test "$(cat /sys/kernel/tracing/current_tracer)" = nop
+
+# Bad input: one clear line, a distinct exit code, never a panic.
+out=$("$UT" frobnicate 2>&1); rc=$?
+check "unknown subcommand: exit 2, one line" test "$rc-$(wc -l <<<"$out")" = "2-1"
+out=$("$UT" create inet9 stream 2>&1); rc=$?
+check "unknown family name: exit 2" bash -c "test $rc = 2 && grep -q 'unknown family' <<<'$out'"
+out=$("$UT" --device /nonexistent compare 2>&1); rc=$?
+check "no device: exit 3, one line" test "$rc-$(wc -l <<<"$out")" = "3-1"
+check "no panic or backtrace in any of it" sh -c "! grep -l 'panicked\|RUST_BACKTRACE' '$OUT'/compare.txt '$OUT'/lifetime.txt '$OUT'/bench.txt '$OUT'/trace.txt"
