@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! create FAMILY TYPE [PROTOCOL] [netns=PATH | netns=fd:N | pid=N] [hold]
+//! bind ID PORT            (inet/inet6: the any-address)
+//! listen ID [BACKLOG]
 //! release ID
 //! release all
 //! reset stats
@@ -21,6 +23,8 @@ pub(crate) const MAX_COMMAND_LEN: usize = 256;
 
 pub(crate) enum Command {
     Create(CreateReq),
+    Bind(u64, u16),
+    Listen(u64, i32),
     Release(u64),
     ReleaseAll,
     ResetStats,
@@ -62,6 +66,21 @@ fn parse_create<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<CreateRe
     Ok(req)
 }
 
+fn parse_bind_listen<'a>(verb: &str, mut words: impl Iterator<Item = &'a str>) -> Result<Command> {
+    let id = words.next().and_then(parse_u64).ok_or(EINVAL)?;
+    let arg = words.next();
+    if words.next().is_some() {
+        return Err(EINVAL);
+    }
+    let num = |s: &str| names::parse_int(s).ok_or(EINVAL);
+    match (verb, arg) {
+        ("bind", Some(p)) => Ok(Command::Bind(id, u16::try_from(num(p)?).map_err(|_| EINVAL)?)),
+        ("listen", None) => Ok(Command::Listen(id, 16)),
+        ("listen", Some(b)) => Ok(Command::Listen(id, num(b)?)),
+        _ => Err(EINVAL),
+    }
+}
+
 /// Parses one command. EINVAL for anything malformed, over-long or not UTF-8.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Command> {
     if bytes.len() > MAX_COMMAND_LEN {
@@ -75,6 +94,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Command> {
     let mut words = text.split_ascii_whitespace();
     let cmd = match (words.next(), words.clone().next()) {
         (Some("create"), _) => return Ok(Command::Create(parse_create(words)?)),
+        (Some(verb @ ("bind" | "listen")), Some(_)) => return parse_bind_listen(verb, words),
         (Some("release"), Some("all")) => Command::ReleaseAll,
         (Some("release"), Some(id)) => Command::Release(parse_u64(id).ok_or(EINVAL)?),
         (Some("reset"), Some("stats")) => Command::ResetStats,

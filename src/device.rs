@@ -58,6 +58,8 @@ impl MiscDevice for SockmodFile {
         let file = unsafe { LocalFile::from_raw_file((*kiocb.as_raw()).ki_filp) };
         match cmd {
             Command::Create(req) => ops::create(file, &req).map(|_| ())?,
+            Command::Bind(id, port) => ops::bind(id, port)?,
+            Command::Listen(id, backlog) => ops::listen(id, backlog)?,
             Command::Release(id) => ops::release(id)?,
             Command::ReleaseAll => ops::release_all().map(|_| ())?,
             Command::ResetStats => ops::reset_stats()?,

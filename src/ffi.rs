@@ -34,6 +34,7 @@ extern "C" {
     pub(crate) fn rsm_get_net_ns_by_fd(fd: c_int) -> *mut bindings::net;
     pub(crate) fn rsm_get_net_ns_by_pid(pid: c_int) -> *mut bindings::net;
     pub(crate) fn rsm_sk_net_refcnt_upgrade(sock: *mut bindings::socket);
+    pub(crate) fn rsm_bind_any(sock: *mut bindings::socket, port: u16) -> c_int;
     pub(crate) fn rsm_get_net_ns_by_path(path: *const c_char) -> *mut bindings::net;
     pub(crate) fn rsm_net_inum(net: *const bindings::net) -> c_uint;
     pub(crate) fn rsm_file_net_capable(

@@ -16,6 +16,8 @@
 #include <linux/sched.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <linux/in.h>
+#include <linux/in6.h>
 
 #include "helpers.h"
 
@@ -116,6 +118,25 @@ void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out)
 void rsm_sk_net_refcnt_upgrade(struct socket *sock)
 {
 	sk_net_refcnt_upgrade(sock->sk);
+}
+
+/*
+ * Binds an AF_INET/AF_INET6 socket to the any-address and @port (host order): -EAFNOSUPPORT
+ * for other families; otherwise kernel_bind()'s own result.
+ */
+int rsm_bind_any(struct socket *sock, u16 port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	switch (sock->sk->sk_family) {
+	case AF_INET:
+		return kernel_bind(sock, (struct sockaddr_unsized *)&a4, sizeof(a4));
+	case AF_INET6:
+		return kernel_bind(sock, (struct sockaddr_unsized *)&a6, sizeof(a6));
+	default:
+		return -EAFNOSUPPORT;
+	}
 }
 
 /* The socket's netns (no reference taken: valid while the socket lives). */

@@ -31,6 +31,7 @@ unsigned int rsm_net_inum(const struct net *net);
 bool rsm_file_net_capable(const struct file *file, const struct net *net, int cap);
 void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out);
 void rsm_sk_net_refcnt_upgrade(struct socket *sock);
+int rsm_bind_any(struct socket *sock, u16 port);
 struct net *rsm_sock_net(struct socket *sock);
 int rsm_register_pernet(void);
 void rsm_unregister_pernet(void);

@@ -48,6 +48,18 @@ impl KernelSocket {
         unsafe { ffi::rsm_sk_net_refcnt_upgrade(self.sock) };
     }
 
+    /// Binds to the any-address of its family (inet, inet6) and `port`.
+    pub(crate) fn bind_any(&self, port: u16) -> Result {
+        // SAFETY: The socket is live (type invariant); the helper builds a valid sockaddr.
+        to_result(unsafe { ffi::rsm_bind_any(self.sock, port) })
+    }
+
+    /// `kernel_listen(sock, backlog)`.
+    pub(crate) fn listen(&self, backlog: i32) -> Result {
+        // SAFETY: The socket is live (type invariant); kernel_listen validates the rest.
+        to_result(unsafe { bindings::kernel_listen(self.sock, backlog) })
+    }
+
     /// Family, type, protocol, state, inode and netns as the socket itself reports them.
     pub(crate) fn info(&self) -> SockInfo {
         let mut info = SockInfo::default();

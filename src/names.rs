@@ -117,9 +117,10 @@ pub fn family_name(v: i32) -> &'static str {
     by_value(FAMILIES, v).unwrap_or("?")
 }
 
-/// The base type's name (flags are not part of it).
+/// The base type's name (the SOCK_NONBLOCK/SOCK_CLOEXEC flags are not part of it; any other
+/// unknown bit makes it "?").
 pub fn type_name(v: i32) -> &'static str {
-    by_value(TYPES, v & SOCK_TYPE_MASK).unwrap_or("?")
+    by_value(TYPES, v & !(SOCK_NONBLOCK | SOCK_CLOEXEC)).unwrap_or("?")
 }
 
 pub fn protocol_name(v: i32) -> &'static str {

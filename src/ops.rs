@@ -141,6 +141,17 @@ pub(crate) fn release(id: u64) -> Result {
     state::with(|s| s.release(id, ReleaseCause::User))?
 }
 
+/// Binds socket `id` to the any-address and `port`; under the state lock, so the socket
+/// cannot be released meanwhile (kernel_bind may sleep: the lock is a mutex).
+pub(crate) fn bind(id: u64, port: u16) -> Result {
+    state::with(|s| s.sockets.get(&id).ok_or(ENOENT).and_then(|e| e.sock.bind_any(port)))?
+}
+
+/// `listen(backlog)` on socket `id`.
+pub(crate) fn listen(id: u64, backlog: i32) -> Result {
+    state::with(|s| s.sockets.get(&id).ok_or(ENOENT).and_then(|e| e.sock.listen(backlog)))?
+}
+
 /// Releases every socket; returns how many.
 pub(crate) fn release_all() -> Result<u64> {
     state::with(|s| s.release_where(ReleaseCause::User, |_| true))

@@ -11,6 +11,12 @@ ip netns exec blue sleep 600 & sleeper=$!
 wait_for 5 test "$(stat -L -c %i /proc/$sleeper/ns/net 2>/dev/null)" = "$blue"
 check "create by pid: pid=$sleeper (in blue)" cmd "create inet6 stream tcp pid=$sleeper"
 check "three sockets reported in blue" test "$(socket_lines | grep -c "netns=$blue ")" = 3
+lid=$(socket_lines | grep "netns=$blue .*family=inet(2) type=stream(1)" | sed 's/^socket id=\([0-9]*\) .*/\1/')
+check "the tcp socket in blue listens on port 7000" sh -c "echo 'bind $lid 7000' > $DEV && echo 'listen $lid' > $DEV"
+ip netns exec blue ip link set lo up
+check "a client in blue connects to the kernel listener (queued, never accepted)" \
+    ip netns exec blue bash -c 'exec 3<>/dev/tcp/127.0.0.1/7000'
+
 check "create with hold in red" cmd "create inet stream tcp netns=/run/netns/red hold"
 check "hold socket shown as hold=yes in red" grep -q "netns=$red .*hold=yes" <<<"$(socket_lines)"
 exec 8</run/netns/red

@@ -31,6 +31,18 @@ expect_fail "release of an unknown id" "No such file or directory" cmd "release 
 expect_fail "netns= path that is not a netns" "Invalid argument" cmd "create inet stream netns=/dev/null"
 expect_fail "netns= path that does not exist" "No such file or directory" cmd "create inet stream netns=/run/netns/nope"
 expect_fail "pid= of no process" "No such process" cmd "create inet stream pid=2147483647"
+# bind / listen
+tcp_id=$(socket_lines | grep "protocol=tcp(6)" | head -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
+check "bind the tcp socket to port 8080" cmd "bind $tcp_id 8080"
+check "listen on it" cmd "listen $tcp_id"
+check "the report shows it in LISTEN" grep -q "^socket id=$tcp_id .*state=LISTEN(10)" "$DEV"
+udp6=$(socket_lines | grep "family=inet6(10).*protocol=udp(17)" | head -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
+check "bind the inet6 udp socket" cmd "bind $udp6 9000"
+unix_id=$(socket_lines | grep "family=unix(1)" | head -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
+expect_fail "bind a unix socket: EAFNOSUPPORT" "Address family not supported" cmd "bind $unix_id 1"
+expect_fail "bind to port 70000: EINVAL" "Invalid argument" cmd "bind $tcp_id 70000"
+expect_fail "listen on an unknown id: ENOENT" "No such file or directory" cmd "listen 987654321"
+expect_fail "bind without a port: EINVAL" "Invalid argument" cmd "bind $tcp_id"
 first=$(socket_lines | head -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
 check "release ID (text)" cmd "release $first"
 check "released socket gone from the report" test -z "$(socket_lines | grep "^socket id=$first ")"

@@ -32,6 +32,7 @@ mod tests {
         assert_eq!(SOCK_NONBLOCK, libc::SOCK_NONBLOCK);
         assert_eq!(SOCK_CLOEXEC, libc::SOCK_CLOEXEC);
         assert_eq!(type_name(libc::SOCK_SEQPACKET | libc::SOCK_NONBLOCK), "seqpacket");
+        assert_eq!(type_name(42), "?", "42 & 0xf would be SOCK_PACKET; it is not");
     }
 
     #[test]

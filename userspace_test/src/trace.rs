@@ -9,6 +9,8 @@ use std::io::Write;
 use std::path::Path;
 
 const T: &str = "/sys/kernel/tracing";
+/// Frames that only interrupts leave in a process's graph (with their subtrees).
+const IRQ_NOISE: &[&str] = &["__hrtimer_rearm_deferred", "irq_exit_rcu", "handle_softirqs", "__irq_exit_rcu"];
 /// The last frame of an interrupt's footprint in a function_graph trace.
 const IRQ_EXIT: &[&str] = &["raw_irqentry_exit_cond_resched", "irqentry_exit", "irqentry_exit_to_user_mode"];
 /// Frames of the tracing machinery at the top of a kprobe stack trace.
@@ -87,6 +89,7 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
     // Depth of an interrupt that arrived inside a traced function: its frames (irq_enter_rcu
     // up to the irqentry exit, softirqs included) belong to neither path.
     let mut irq_at: Option<usize> = None;
+    let mut noise_at: Option<usize> = None;
     for line in trace.lines() {
         if let Some(rest) = line.trim_start().strip_prefix("=> ") {
             if in_stack {
@@ -123,6 +126,16 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
             }
             if name == "irq_enter_rcu" {
                 irq_at = Some(depth);
+                continue;
+            }
+            if let Some(d) = noise_at {
+                if depth > d {
+                    continue;
+                }
+                noise_at = None;
+            }
+            if IRQ_NOISE.contains(&name) || name.starts_with("__sysvec_") {
+                noise_at = Some(depth);
                 continue;
             }
             frames.push(Frame { depth, func: name.to_string() });
@@ -319,6 +332,9 @@ mod tests {
  0)   1.000 us    |        run_timer_softirq();
  0)   1.000 us    |      }
  0)   1.000 us    |      raw_irqentry_exit_cond_resched();
+ 0)               |      __hrtimer_rearm_deferred() {
+ 0)   1.000 us    |        tick_program_event();
+ 0)   1.000 us    |      }
  0)               |      __sock_create() {
  0)   1.513 us    |        security_socket_create();
  0)               |        inet_create() {
@@ -346,7 +362,7 @@ mod tests {
         assert!(has_chain(&g, &["__x64_sys_socket", "__sys_socket", "__sock_create", "inet_create"]));
         assert!(!has_chain(&g, &["__x64_sys_socket", "sock_alloc_file", "inet_create"]));
         assert!(!has_chain(&g, &["__x64_sys_socket", "other"]), "other is outside the subtree");
-        assert!(!g.iter().any(|f| f.func.contains("irq") || f.func.contains("softirq")), "interrupt frames dropped: {g:?}");
+        assert!(!g.iter().any(|f| f.func.contains("irq") || f.func.contains("hrtimer") || f.func.contains("tick")), "interrupt frames dropped: {g:?}");
         let s = shown(&g);
         assert!(s.iter().any(|f| f.func == "inet_create"), "depth 1 below the join is shown");
         assert!(s.iter().any(|f| f.func == "sk_alloc"), "depth 2 below the join is shown");
