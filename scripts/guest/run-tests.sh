@@ -16,7 +16,7 @@ echo "# guest kernel $(uname -r), $(nproc) cpus"
 dmesg -C
 mkdir -p /run/netns
 
-for part in load text netns perm limits concurrency compare; do
+for part in load text netns perm limits concurrency compare hardening; do
     echo "# --- $part"
     source "$HERE/t_$part.sh"
 done

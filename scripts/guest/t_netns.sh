@@ -14,8 +14,13 @@ check "three sockets reported in blue" test "$(socket_lines | grep -c "netns=$bl
 lid=$(socket_lines | grep "netns=$blue .*family=inet(2) type=stream(1)" | sed 's/^socket id=\([0-9]*\) .*/\1/')
 check "the tcp socket in blue listens on port 7000" sh -c "echo 'bind $lid 7000' > $DEV && echo 'listen $lid' > $DEV"
 ip netns exec blue ip link set lo up
+# The client closes with RST (SO_LINGER 0): an orderly close would leave its user socket in
+# FIN_WAIT2 for tcp_fin_timeout (60 s) — and a user socket pins the netns.
 check "a client in blue connects to the kernel listener (queued, never accepted)" \
-    ip netns exec blue bash -c 'exec 3<>/dev/tcp/127.0.0.1/7000'
+    ip netns exec blue python3 -c 'import socket, struct
+s = socket.create_connection(("127.0.0.1", 7000), timeout=5)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()'
 
 check "create with hold in red" cmd "create inet stream tcp netns=/run/netns/red hold"
 check "hold socket shown as hold=yes in red" grep -q "netns=$red .*hold=yes" <<<"$(socket_lines)"

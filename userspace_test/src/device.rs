@@ -29,6 +29,25 @@ impl Device {
             .map_err(|e| format!("cannot open {path}: {e} (is rust_sockmod loaded? are you root?)"))
     }
 
+    /// Uses an inherited descriptor of the device (checked to be a character device).
+    pub fn from_fd(fd: i32) -> Result<Self, String> {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::fs::FileTypeExt;
+        // SAFETY: the caller names a descriptor it owns and hands over to us.
+        let file = unsafe { File::from_raw_fd(fd) };
+        match file.metadata() {
+            Ok(m) if m.file_type().is_char_device() => Ok(Self { file }),
+            Ok(_) => {
+                std::mem::forget(file);
+                Err(format!("fd {fd} is not a character device"))
+            }
+            Err(e) => {
+                std::mem::forget(file);
+                Err(format!("fd {fd}: {e}"))
+            }
+        }
+    }
+
     pub fn fd(&self) -> i32 {
         self.file.as_raw_fd()
     }

@@ -5,12 +5,14 @@ mod bench;
 mod compare;
 mod device;
 mod devtest;
+mod fuzz;
 mod ioc;
 mod lifetime;
 mod matrix;
 mod report;
 mod scale;
 mod shared;
+mod stress;
 mod sys;
 mod tap;
 mod trace;
@@ -119,6 +121,38 @@ enum Cmd {
         /// JSON instead of the side-by-side chains.
         #[arg(long)]
         json: bool,
+    },
+    /// Send seeded random and mutated ioctls, text commands and reads to the device; every
+    /// call must succeed or return a documented errno. Exit 1 otherwise.
+    Fuzz {
+        /// The seed (the same seed sends the same inputs).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of inputs.
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// Use this already-open descriptor of the device (e.g. one a privileged parent opened).
+        #[arg(long)]
+        fd: Option<i32>,
+        /// Mark this process for fault injection (/proc/self/make-it-fail) before fuzzing, so
+        /// failslab / fail_page_alloc with task-filter hit its system calls only.
+        #[arg(long)]
+        make_it_fail: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Threads creating, releasing, reading and writing text commands at once across the given
+    /// namespaces for a bounded time; exit 1 on any error the load does not explain.
+    Stress {
+        #[arg(long, default_value_t = 4)]
+        threads: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// nsfs paths to spread the sockets over (default: the caller's).
+        #[arg(long, value_delimiter = ',', default_value = "/proc/self/ns/net")]
+        netns: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Check the ioctl interface against the real device (TAP output).
     Devtest {
@@ -242,6 +276,37 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             let bad = r.checks.iter().filter(|(_, ok)| !ok).count();
             if bad > 0 { Err((1, format!("{bad} expected trace frames missing"))) } else { Ok(()) }
+        }
+        Cmd::Fuzz { seed, count, fd, make_it_fail, json } => {
+            let dev = match fd {
+                Some(fd) => Device::from_fd(fd).map_err(|e| (3, e))?,
+                None => Device::open(&cli.device).map_err(|e| (3, e))?,
+            };
+            let r = fuzz::run(&dev, seed, count, make_it_fail).map_err(|e| (6, format!("fuzz: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| (6, e.to_string()))?);
+            } else {
+                println!("fuzz: seed {} inputs {} in {:.1} s ({:.0}/s), {} succeeded", r.seed, r.inputs, r.seconds, r.inputs as f64 / r.seconds, r.ok);
+                for (e, n) in &r.errnos {
+                    println!("  {e:<16} {n}");
+                }
+                for (n, what, got) in &r.violations {
+                    println!("  UNDOCUMENTED #{n}: {what} -> {got}");
+                }
+            }
+            if r.violations.is_empty() { Ok(()) } else { Err((1, format!("{} undocumented results", r.violations.len()))) }
+        }
+        Cmd::Stress { threads, seconds, netns, seed } => {
+            if threads == 0 || seconds == 0 || seconds > 3600 {
+                return Err((2, "need threads >= 1 and 1..=3600 seconds".into()));
+            }
+            let r = stress::run(&cli.device, &netns, threads, seconds, seed).map_err(|e| (6, format!("stress: {e}")))?;
+            println!("stress: {} threads x {:.0} s: {} ops ({} creates, {} releases, {} full reads, {} text commands), {:.0} ops/s",
+                r.threads, r.seconds, r.ops, r.creates, r.releases, r.reads, r.texts, r.ops as f64 / r.seconds);
+            for u in &r.unexpected {
+                println!("  UNEXPECTED: {u}");
+            }
+            if r.unexpected.is_empty() { Ok(()) } else { Err((1, format!("{} unexpected errors", r.unexpected.len()))) }
         }
         Cmd::Devtest { shared } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;

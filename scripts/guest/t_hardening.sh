@@ -1,0 +1,132 @@
+# shellcheck shell=bash
+# Stress, fault and fuzz tests (issue: hardening). Scale: RSM_SCALE=full (make test-debug and
+# make hardening) or quick (make test). Every test is bounded in count and time and stops by
+# itself; after each: no splat, the module's live count and the kernel's netns count at
+# baseline, and (debug kernel) kmemleak clean.
+
+SCALE=${RSM_SCALE:-quick}
+if [ "$SCALE" = full ]; then
+    STRESS_S=60; NETNS_CYCLES=100; MOD_CYCLES=200; FUZZ_ROOT=800000; FUZZ_UNPRIV=200000
+else
+    STRESS_S=10; NETNS_CYCLES=20; MOD_CYCLES=20; FUZZ_ROOT=40000; FUZZ_UNPRIV=10000
+fi
+echo "# hardening scale: $SCALE"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+KMEMLEAK=/sys/kernel/debug/kmemleak
+[ -w "$KMEMLEAK" ] && echo clear > "$KMEMLEAK"
+
+# struct net objects alive (the net_namespace slab cache), once cleanup_net has caught up.
+netns_count() {
+    local prev=-1 now
+    for _ in $(seq 100); do
+        now=$(awk '$1 == "net_namespace" {print $2}' /proc/slabinfo)
+        [ "$now" = "$prev" ] && { echo "$now"; return; }
+        prev=$now; sleep 0.2
+    done
+    echo "$now"
+}
+NETNS_BASE=$(netns_count)
+echo "# baseline: $NETNS_BASE struct net alive"
+
+# after LABEL: the invariants every hardening test must leave behind.
+after() {
+    check "$1: live sockets back to 0" test "$(totals live)" = 0
+    wait_for 20 test "$(netns_count)" = "$NETNS_BASE"
+    check "$1: struct net count back to baseline ($NETNS_BASE)" test "$(netns_count)" = "$NETNS_BASE"
+    if [ -w "$KMEMLEAK" ]; then
+        # kmemleak reports only objects older than 5 s.
+        sleep 6; echo scan > "$KMEMLEAK"; sleep 1; echo scan > "$KMEMLEAK"
+        leaks=$(cat "$KMEMLEAK")
+        if [ -z "$leaks" ]; then ok "$1: kmemleak clean"; else not_ok "$1: kmemleak clean"; head -n 40 <<<"$leaks" | diag; echo clear > "$KMEMLEAK"; fi
+    fi
+    dmesg_clean "$1"
+}
+
+# 1. Concurrent load: 4 threads across 3 netns.
+ip netns add h1; ip netns add h2; ip netns add h3
+"$UT" stress --threads 4 --seconds "$STRESS_S" --netns /run/netns/h1,/run/netns/h2,/run/netns/h3 > "$OUT/stress.txt" 2>&1
+check "stress: 4 threads x ${STRESS_S} s, no unexpected error" test $? = 0
+diag < "$OUT/stress.txt"
+check "stress: attempts = ok + failed" test "$(totals attempts)" = $(( $(totals ok) + $(totals failed) ))
+check "stress: live equals the socket lines" test "$(socket_lines | wc -l)" = "$(totals live)"
+cmd "release all"; ip netns del h1; ip netns del h2; ip netns del h3
+after "stress"
+
+# 2. netns cycles: TCP and UDP kernel sockets of both models, some listening, then ip netns del.
+exits0=$(totals released_netns_exit)
+fails=0
+for i in $(seq "$NETNS_CYCLES"); do
+    ip netns add cyc || fails=$((fails + 1))
+    cmd "create inet stream tcp netns=/run/netns/cyc" && cmd "create inet dgram udp netns=/run/netns/cyc" \
+        && cmd "create inet6 stream tcp netns=/run/netns/cyc hold" && cmd "create inet dgram udp netns=/run/netns/cyc hold" \
+        || fails=$((fails + 1))
+    mapfile -t ids < <(socket_lines | grep "netns=$(netns_inode /run/netns/cyc) " | sed 's/^socket id=\([0-9]*\) .*/\1/')
+    cmd "bind ${ids[0]} $((20000 + i))" && cmd "listen ${ids[0]}" && cmd "bind ${ids[1]} $((30000 + i))" || fails=$((fails + 1))
+    ip netns del cyc || fails=$((fails + 1))
+    # The hold sockets pin the netns: release them, then it dies and takes the other two.
+    cmd "release ${ids[2]}"; cmd "release ${ids[3]}"
+done
+check "netns cycles: $NETNS_CYCLES cycles without a failed step" test "$fails" = 0
+if wait_for 30 test "$(totals released_netns_exit)" = $((exits0 + 2 * NETNS_CYCLES)); then
+    ok "netns cycles: every default socket released by netns exit ($((2 * NETNS_CYCLES)))"
+else not_ok "netns cycles: every default socket released by netns exit"; head -n 3 "$DEV" | diag; fi
+after "netns cycles"
+
+# 3. Module cycles with live sockets in several namespaces.
+ip netns add m1; ip netns add m2
+fails=0
+for i in $(seq "$MOD_CYCLES"); do
+    unload && load || { fails=$((fails + 1)); break; }
+    cmd "create inet stream tcp netns=/run/netns/m1" && cmd "create inet dgram udp netns=/run/netns/m2 hold" \
+        && cmd "create inet6 dgram udp" || fails=$((fails + 1))
+done
+check "module cycles: $MOD_CYCLES insmod/rmmod cycles with 3 live sockets each" test "$fails" = 0
+cmd "release all"; ip netns del m1; ip netns del m2
+after "module cycles"
+
+# 4. rmmod while the device is open and while creates are in flight: refused, then clean.
+"$UT" stress --threads 2 --seconds 5 > /dev/null 2>&1 & busy=$!
+sleep 1; refused=0
+for _ in 1 2 3 4 5; do rmmod rust_sockmod 2>/dev/null || refused=$((refused + 1)); sleep 0.3; done
+wait $busy
+check "rmmod during in-flight creates: refused 5 of 5" test "$refused" = 5
+check "rmmod once the creators are gone" unload
+check "reload" load
+after "rmmod in flight"
+
+# 5. Allocation failures (failslab, task filter) during create and read.
+FS=/sys/kernel/debug/failslab
+if [ -d "$FS" ]; then
+    # ignore-gfp-wait=N: GFP_KERNEL allocations (all of the module's) may fail too.
+    echo Y > $FS/task-filter; echo N > $FS/ignore-gfp-wait; echo 10 > $FS/probability
+    echo 1 > $FS/interval; echo -1 > $FS/times; echo 0 > $FS/space; echo 0 > $FS/verbose
+    "$UT" fuzz --make-it-fail --seed 99 --count 3000 > "$OUT/failslab.txt" 2>&1
+    rc=$?
+    # Builtins only from here: a fork or exec would itself meet the injected failures.
+    bash -c 'echo 1 > /proc/self/make-it-fail; for ((i = 0; i < 200; i++)); do echo "create inet stream tcp" > /dev/rust_sockmod; while read -r l; do :; done < /dev/rust_sockmod; done' 2> "$OUT/failslab-text.txt"
+    echo 0 > $FS/probability
+    injected=$(cat $FS/times 2>/dev/null)
+    check "failslab: every call under injected allocation failures returned a documented errno" test "$rc" = 0
+    grep -E "ENOMEM|succeeded" "$OUT/failslab.txt" | diag
+    check "failslab: ENOMEM was actually injected and reported" grep -q "Cannot allocate memory\|ENOMEM" "$OUT/failslab.txt" "$OUT/failslab-text.txt"
+    cmd "release all"
+    after "failslab"
+else
+    not_ok "failslab: $FS missing (CONFIG_FAILSLAB + debugfs)"
+fi
+
+# 6. Fuzzing, seeded, as root and through an fd handed to an unprivileged user. Module
+# autoloading is off meanwhile: random families would otherwise each spawn modprobe.
+old_modprobe=$(cat /proc/sys/kernel/modprobe); echo > /proc/sys/kernel/modprobe
+"$UT" fuzz --seed 20261124 --count "$FUZZ_ROOT" > "$OUT/fuzz-root.txt" 2>&1
+check "fuzz as root: $FUZZ_ROOT inputs, every result documented" test $? = 0
+diag < "$OUT/fuzz-root.txt"
+bash -c 'exec 9<>/dev/rust_sockmod; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0" fuzz --fd 9 --seed 7 --count "$1"' "$UT" "$FUZZ_UNPRIV" > "$OUT/fuzz-unpriv.txt" 2>&1
+check "fuzz as uid 65534 through a root-opened fd: $FUZZ_UNPRIV inputs, every result documented" test $? = 0
+capsh --drop=cap_net_admin,cap_net_raw -- -c "'$UT' fuzz --seed 8 --count $FUZZ_UNPRIV" > "$OUT/fuzz-nocap.txt" 2>&1
+check "fuzz without CAP_NET_ADMIN/CAP_NET_RAW: $FUZZ_UNPRIV inputs, every result documented" test $? = 0
+check "fuzz without CAP_NET_ADMIN: creates refused with EPERM" grep -q "EPERM" "$OUT/fuzz-nocap.txt"
+head -n 1 "$OUT/fuzz-unpriv.txt" "$OUT/fuzz-nocap.txt" | diag
+echo "$old_modprobe" > /proc/sys/kernel/modprobe
+cmd "release all"
+after "fuzz"
