@@ -147,12 +147,19 @@ struct net *rsm_sock_net(struct socket *sock)
 
 /* ---- pernet exit hook ------------------------------------------------------------------ */
 
+static int __net_init rsm_net_init(struct net *net)
+{
+	rust_sockmod_net_init(net);
+	return 0;
+}
+
 static void __net_exit rsm_net_exit(struct net *net)
 {
 	rust_sockmod_net_exit(net);
 }
 
 static struct pernet_operations rsm_net_ops = {
+	.init = rsm_net_init,
 	.exit = rsm_net_exit,
 };
 

@@ -40,6 +40,7 @@ int rsm_current_tgid_comm(char *comm);
 bool rsm_resched_and_signal_pending(void);
 
 /* Implemented in Rust (src/ops.rs). */
+void rust_sockmod_net_init(struct net *net);
 void rust_sockmod_net_exit(struct net *net);
 
 #endif

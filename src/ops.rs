@@ -161,12 +161,23 @@ pub(crate) fn reset_stats() -> Result {
     state::with(|s| s.reset_stats())
 }
 
+/// Network namespaces set up and not yet dismantled, as the pernet hooks see them (every
+/// netns alive at registration, then every new one). Shown in the report.
+pub(crate) static NETNS_ALIVE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Called by the pernet init hook (`src/helpers.c`) for every netns, existing or new.
+#[no_mangle]
+pub(crate) extern "C" fn rust_sockmod_net_init(_net: *mut kernel::bindings::net) {
+    NETNS_ALIVE.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// Called by the pernet exit hook (`src/helpers.c`) for every netns being dismantled: releases
 /// the sockets that live in it (only default-model sockets can: "hold" sockets keep their
 /// netns alive).
 #[no_mangle]
 pub(crate) extern "C" fn rust_sockmod_net_exit(net: *mut kernel::bindings::net) {
     let net_id = net as usize;
+    NETNS_ALIVE.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
     let _ = state::with(|s| {
         let n = s.release_where(ReleaseCause::NetnsExit, |e| e.meta.net_id == net_id);
         if n > 0 {

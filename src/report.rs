@@ -167,6 +167,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
         "# rust_sockmod {}\n\
          totals attempts={} ok={} failed={} rejected={} live={} released_user={} released_netns_exit={} released_unload={}\n\
          limits max_sockets={} max_stat_keys={} stat_keys={} stat_keys_dropped={}\n\
+         netns alive={}\n\
          time as_of_ms={:012}\n\
          # sockets: id netns family type protocol state hold pid comm age_ms latency_ns\n",
         crate::VERSION,
@@ -182,6 +183,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
         crate::state::MAX_STAT_KEYS,
         s.n_stat_keys,
         s.stat_keys_dropped,
+        crate::ops::NETNS_ALIVE.load(core::sync::atomic::Ordering::Relaxed),
         as_of_ns / 1_000_000,
     )
 }
