@@ -10,11 +10,12 @@ socket_lines() { grep '^socket ' "$DEV"; }
 cmd() { printf '%s\n' "$1" > "$DEV"; }
 # netns_inode PATH: the inode of an nsfs file.
 netns_inode() { stat -L -c %i "$1"; }
-# wait_for SECONDS COMMAND...: poll until the command succeeds.
+# wait_for SECONDS 'SHELL CONDITION': poll until the condition holds; it is evaluated anew each
+# time (pass it in single quotes, or escape the $(...) that must be re-run).
 wait_for() {
     local t=$1; shift
-    for _ in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
+    for _ in $(seq $((t * 10))); do eval "$*" && return 0; sleep 0.1; done
     return 1
 }
-load()   { insmod "$KO" "$@" && wait_for 5 test -c "$DEV"; }
+load()   { insmod "$KO" "$@" && wait_for 5 '[ -c "$DEV" ]'; }
 unload() { rmmod rust_sockmod; }

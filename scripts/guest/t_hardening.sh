@@ -33,7 +33,7 @@ begin() { NETNS_BASE=$(netns_count); }
 # after LABEL: the invariants every hardening test must leave behind.
 after() {
     check "$1: live sockets back to 0" test "$(totals live)" = 0
-    wait_for 30 test "$(netns_count)" -le "$NETNS_BASE"
+    wait_for 10 '[ "$(netns_count)" -le "$NETNS_BASE" ]'
     local n; n=$(netns_count)
     check "$1: network namespaces back to at most the $NETNS_BASE before it (now $n)" test "$n" -le "$NETNS_BASE"
     if [ -w "$KMEMLEAK" ]; then
@@ -72,7 +72,7 @@ for i in $(seq "$NETNS_CYCLES"); do
     cmd "release ${ids[2]}"; cmd "release ${ids[3]}"
 done
 check "netns cycles: $NETNS_CYCLES cycles without a failed step" test "$fails" = 0
-if wait_for 30 test "$(totals released_netns_exit)" = $((exits0 + 2 * NETNS_CYCLES)); then
+if wait_for 30 "[ \"\$(totals released_netns_exit)\" = $((exits0 + 2 * NETNS_CYCLES)) ]"; then
     ok "netns cycles: every default socket released by netns exit ($((2 * NETNS_CYCLES)))"
 else not_ok "netns cycles: every default socket released by netns exit"; head -n 3 "$DEV" | diag; fi
 after "netns cycles"
@@ -92,11 +92,18 @@ after "module cycles"
 
 begin
 # 4. rmmod while the device is open and while creates are in flight: refused, then clean.
-"$UT" stress --threads 2 --seconds 5 > /dev/null 2>&1 & busy=$!
-sleep 1; refused=0
-for _ in 1 2 3 4 5; do rmmod rust_sockmod 2>/dev/null || refused=$((refused + 1)); sleep 0.3; done
+"$UT" stress --threads 2 --seconds 8 > /dev/null 2>&1 & busy=$!
+# Wait until the creators hold the device open (a slow debug kernel takes a while to start them).
+wait_for 30 '[ "$(cat /sys/module/rust_sockmod/refcnt)" -gt 0 ]'
+tries=0; refused=0
+while kill -0 $busy 2>/dev/null && [ $tries -lt 5 ]; do
+    if [ "$(cat /sys/module/rust_sockmod/refcnt)" -gt 0 ]; then
+        tries=$((tries + 1)); rmmod rust_sockmod 2>/dev/null || refused=$((refused + 1))
+    fi
+    sleep 0.3
+done
 wait $busy
-check "rmmod during in-flight creates: refused 5 of 5" test "$refused" = 5
+check "rmmod during in-flight creates: refused $refused of $tries (at least 3 tries)" test "$tries" -ge 3 -a "$refused" = "$tries"
 check "rmmod once the creators are gone" unload
 check "reload" load
 after "rmmod in flight"

@@ -8,7 +8,7 @@ base_exit=$(totals released_netns_exit)
 check "create by bind mount: netns=/run/netns/blue" cmd "create inet stream tcp netns=/run/netns/blue"
 check "create by bind mount: udp in blue" cmd "create inet dgram udp netns=/run/netns/blue"
 ip netns exec blue sleep 600 & sleeper=$!
-wait_for 5 test "$(stat -L -c %i /proc/$sleeper/ns/net 2>/dev/null)" = "$blue"
+wait_for 5 '[ "$(stat -L -c %i /proc/$sleeper/ns/net 2>/dev/null)" = "$blue" ]'
 check "create by pid: pid=$sleeper (in blue)" cmd "create inet6 stream tcp pid=$sleeper"
 check "three sockets reported in blue" test "$(socket_lines | grep -c "netns=$blue ")" = 3
 lid=$(socket_lines | grep "netns=$blue .*family=inet(2) type=stream(1)" | sed 's/^socket id=\([0-9]*\) .*/\1/')
@@ -32,7 +32,7 @@ exec 8<&-
 # releases them.
 kill $sleeper; wait $sleeper 2>/dev/null
 check "ip netns del blue (with 3 live default-model kernel sockets)" ip netns del blue
-if wait_for 20 test "$(totals released_netns_exit)" = $((base_exit + 3)); then
+if wait_for 20 "[ \"\$(totals released_netns_exit)\" = $((base_exit + 3)) ]"; then
     ok "blue dismantled: 3 sockets released by netns exit"
 else not_ok "blue dismantled: 3 sockets released by netns exit"; head -n 4 "$DEV" | diag; fi
 check "no socket of blue left in the report" test "$(socket_lines | grep -c "netns=$blue ")" = 0
@@ -46,13 +46,13 @@ check "red's hold socket is still live after ip netns del" grep -q "netns=$red .
 check "red's default socket also still live (red cannot die yet)" test "$(socket_lines | grep -c "netns=$red ")" = 2
 hold_id=$(socket_lines | grep "netns=$red .*hold=yes" | sed 's/^socket id=\([0-9]*\) .*/\1/')
 check "release the hold socket" cmd "release $hold_id"
-if wait_for 20 test "$(socket_lines | grep -c "netns=$red ")" = 0; then
+if wait_for 20 '[ "$(socket_lines | grep -c "netns=$red ")" = 0 ]'; then
     ok "red dismantled after the hold socket's release: its default socket released by netns exit"
 else not_ok "red dismantled after the hold socket's release"; socket_lines | diag; fi
 check "released_netns_exit counts blue's 3 and red's 1" test "$(totals released_netns_exit)" = $((base_exit + 4))
 
 # A netns made by unshare: the socket dies with it.
 check "unshare -n: create in a throwaway netns (caller's own)" unshare -n bash -c "echo 'create inet dgram udp' > $DEV"
-if wait_for 20 test "$(totals released_netns_exit)" = $((base_exit + 5)); then
+if wait_for 20 "[ \"\$(totals released_netns_exit)\" = $((base_exit + 5)) ]"; then
     ok "throwaway netns dismantled, its socket released"; else not_ok "throwaway netns dismantled, its socket released"; fi
 check "live count back to 0" test "$(totals live)" = 0

@@ -227,7 +227,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let rows = compare::run(&dev).map_err(|e| (6, format!("compare: {e}")))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| (6, e.to_string()))?);
+                print_json(&rows)?;
             } else {
                 compare::print_table(&rows);
             }
@@ -238,7 +238,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let steps = lifetime::run(&dev).map_err(|e| (6, format!("lifetime: {e}")))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&steps).map_err(|e| (6, e.to_string()))?);
+                print_json(&steps)?;
             } else {
                 for s in &steps {
                     println!("{} {:<66} {}", if s.ok { "ok  " } else { "FAIL" }, s.what, s.observed);
@@ -254,7 +254,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let r = bench::run(&dev, f, ty, p, iterations, rounds).map_err(|e| (5, format!("bench: {e}")))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| (6, e.to_string()))?);
+                print_json(&r)?;
             } else {
                 bench::print(&r);
             }
@@ -270,7 +270,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let r = trace::run(&dev).map_err(|e| (7, format!("trace: {e}")))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| (6, e.to_string()))?);
+                print_json(&r)?;
             } else {
                 trace::print(&r);
             }
@@ -284,7 +284,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             };
             let r = fuzz::run(&dev, seed, count, make_it_fail).map_err(|e| (6, format!("fuzz: {e}")))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| (6, e.to_string()))?);
+                print_json(&r)?;
             } else {
                 println!("fuzz: seed {} inputs {} in {:.1} s ({:.0}/s), {} succeeded", r.seed, r.inputs, r.seconds, r.inputs as f64 / r.seconds, r.ok);
                 for (e, n) in &r.errnos {
@@ -319,6 +319,12 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             if t.failed > 0 { Err((1, format!("{} devtest checks failed", t.failed))) } else { Ok(()) }
         }
     }
+}
+
+/// `--json` output of every subcommand.
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), (u8, String)> {
+    println!("{}", serde_json::to_string_pretty(v).map_err(|e| (6, e.to_string()))?);
+    Ok(())
 }
 
 fn main() -> ExitCode {
