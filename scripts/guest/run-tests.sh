@@ -13,6 +13,8 @@ source "$HERE/dmesg-check.sh"
 
 echo "TAP version 13"
 echo "# guest kernel $(uname -r), $(nproc) cpus"
+dmesg_clean "boot, before the module"
+dmesg > "$OUT/dmesg-boot.txt"
 dmesg -C
 mkdir -p /run/netns
 
