@@ -182,9 +182,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             Ok(())
         }
         Cmd::Create { family, sock_type, protocol, netns, pid, hold } => {
-            let f = names::family_from_str(&family).ok_or((2, format!("unknown family {family:?}")))?;
-            let ty = names::type_from_str(&sock_type).ok_or((2, format!("unknown type {sock_type:?}")))?;
-            let p = names::protocol_from_str(&protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
+            let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let nsfile = match &netns {
                 Some(path) => Some(std::fs::File::open(path).map_err(|e| (3, format!("{path}: {e}")))?),
@@ -248,9 +246,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             if bad > 0 { Err((1, format!("{bad} lifetime steps not observed"))) } else { Ok(()) }
         }
         Cmd::Bench { family, sock_type, protocol, iterations, rounds, svg, json } => {
-            let f = names::family_from_str(&family).ok_or((2, format!("unknown family {family:?}")))?;
-            let ty = names::type_from_str(&sock_type).ok_or((2, format!("unknown type {sock_type:?}")))?;
-            let p = names::protocol_from_str(&protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
+            let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let r = bench::run(&dev, f, ty, p, iterations, rounds).map_err(|e| (5, format!("bench: {e}")))?;
             if json {
@@ -319,6 +315,14 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             if t.failed > 0 { Err((1, format!("{} devtest checks failed", t.failed))) } else { Ok(()) }
         }
     }
+}
+
+/// Family, type and protocol from names or numbers; exit code 2 naming what is unknown.
+fn parse_request(family: &str, sock_type: &str, protocol: &str) -> Result<(i32, i32, i32), (u8, String)> {
+    let f = names::family_from_str(family).ok_or((2, format!("unknown family {family:?}")))?;
+    let ty = names::type_from_str(sock_type).ok_or((2, format!("unknown type {sock_type:?}")))?;
+    let p = names::protocol_from_str(protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
+    Ok((f, ty, p))
 }
 
 /// `--json` output of every subcommand.
