@@ -34,7 +34,7 @@ set +e
 # The debug kernel runs the hardening tests at full scale (RSM_SCALE overrides).
 scale=${RSM_SCALE:-$([ "$FLAVOUR" = debug ] && echo full || echo quick)}
 bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" \
-    "RSM_SCALE=$scale bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
+    "RSM_SCALE=$scale RSM_PARTS='${RSM_PARTS:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
 vm_rc=${PIPESTATUS[0]}
 set -e
 g_pass=$(grep -c '^ok ' "$OUT/guest.tap" || true)

@@ -18,7 +18,8 @@ dmesg > "$OUT/dmesg-boot.txt"
 dmesg -C
 mkdir -p /run/netns
 
-for part in load text netns perm limits concurrency compare hardening; do
+# RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
+for part in ${RSM_PARTS:-load text netns perm limits concurrency compare hardening}; do
     echo "# --- $part"
     source "$HERE/t_$part.sh"
 done
