@@ -89,6 +89,11 @@ if [ -f "$OUT/.complete" ] && [ -f "$OUT/arch/x86/boot/bzImage" ]; then
     exit 0
 fi
 
+# Unfinished builds of this flavour (an interrupted or failed build, any key) are never used:
+# remove them so the cache does not grow with them.
+for d in "$RSM_CACHE/kernel/builds/$FLAVOUR"-*; do
+    [ -d "$d" ] && [ ! -f "$d/.complete" ] && [ "$d" != "$OUT" ] && rm -rf "$d"
+done
 rm -rf "$OUT"; mkdir -p "$OUT"
 log="$RSM_LOGS/kernel-$FLAVOUR-build.log"
 mapfile -t KMAKE < <(rsm_kmake_args)

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `RSM_IOC_BENCH`: create+release pairs timed inside the kernel, either bare
-//! (`sock_create_kern` + `sock_release`) or through the module's full bookkeeping path.
+//! (`sock_create_kern` + `sock_release`), through the module's full bookkeeping path, or bare
+//! plus one step of that path (to attribute its cost).
 
 use crate::{
     ffi,
     ksocket::KernelSocket,
     netns::NetRef,
     ops::{self, CreateReq, NetnsSel},
+    state::{self, CreateNodes},
     uapi::*,
 };
 use kernel::{
@@ -16,28 +18,50 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
+/// The step a `RSM_BENCH_STEP_*` mode adds to a raw pair (see `uapi.rs`).
+fn step(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result {
+    match mode {
+        RSM_BENCH_STEP_NETNS => drop(ops::resolve(&req.netns)?),
+        RSM_BENCH_STEP_PERMISSION => ops::check_permission(file, net, req)?,
+        RSM_BENCH_STEP_CLOCK => {
+            let t0 = ffi::now_ns();
+            let t1 = ffi::now_ns();
+            core::hint::black_box((t1.saturating_sub(t0), ffi::current_tgid_comm()));
+        }
+        RSM_BENCH_STEP_TABLE_NODE => drop(CreateNodes::new()?),
+        RSM_BENCH_STEP_TABLE_LOCK => {
+            state::with(|_| ())?;
+            state::with(|_| ())?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// One timed pair; returns its ns.
 fn pair(file: &LocalFile, net: &NetRef, b: &RsmBench) -> Result<u64> {
+    let req = CreateReq {
+        family: b.family,
+        sock_type: b.sock_type,
+        protocol: b.protocol,
+        netns: NetnsSel::Caller,
+        hold: false,
+    };
     let t0 = ffi::now_ns();
-    if b.mode == RSM_BENCH_RAW {
-        drop(KernelSocket::create(net, b.family, b.sock_type, b.protocol)?);
-    } else {
-        let req = CreateReq {
-            family: b.family,
-            sock_type: b.sock_type,
-            protocol: b.protocol,
-            netns: NetnsSel::Caller,
-            hold: false,
-        };
-        let created = ops::create(file, &req)?;
-        ops::release(created.id)?;
+    match b.mode {
+        RSM_BENCH_BOOKKEEPING => ops::release(ops::create(file, &req)?.id)?,
+        RSM_BENCH_STEP_TABLE => ops::release(ops::keep(net, &req, ops::Clock::Skipped)?.id)?,
+        mode => {
+            step(file, net, &req, mode)?;
+            drop(KernelSocket::create(net, b.family, b.sock_type, b.protocol)?);
+        }
     }
     Ok(ffi::now_ns().saturating_sub(t0))
 }
 
 pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
     if b.reserved != 0
-        || b.mode > RSM_BENCH_BOOKKEEPING
+        || b.mode > RSM_BENCH_MODE_MAX
         || b.iterations == 0
         || b.iterations > RSM_BENCH_MAX_ITERATIONS
     {

@@ -49,7 +49,7 @@ fn rejected(e: Error) -> Error {
     e
 }
 
-fn resolve(sel: &NetnsSel) -> Result<NetRef> {
+pub(crate) fn resolve(sel: &NetnsSel) -> Result<NetRef> {
     match sel {
         NetnsSel::Caller => Ok(NetRef::current()),
         NetnsSel::Fd(fd) => NetRef::from_fd(*fd),
@@ -61,7 +61,7 @@ fn resolve(sel: &NetnsSel) -> Result<NetRef> {
 /// A kernel socket skips the checks a user socket gets (`inet_create` skips CAP_NET_RAW for
 /// kern=1), so the device checks them itself, against the opener's credentials and the user
 /// namespace that owns the target netns: CAP_NET_ADMIN always, CAP_NET_RAW for raw/packet.
-fn check_permission(file: &LocalFile, net: &NetRef, req: &CreateReq) -> Result {
+pub(crate) fn check_permission(file: &LocalFile, net: &NetRef, req: &CreateReq) -> Result {
     if !net.file_capable(file, CAP_NET_ADMIN) {
         pr_info_ratelimited("create refused: no CAP_NET_ADMIN over the target netns");
         return Err(EPERM);
@@ -95,6 +95,19 @@ pub(crate) fn pr_info_ratelimited(reason: &str) {
 pub(crate) fn create(file: &LocalFile, req: &CreateReq) -> Result<Created> {
     let net = resolve(&req.netns).map_err(rejected)?;
     check_permission(file, &net, req).map_err(rejected)?;
+    keep(&net, req, Clock::Measured)
+}
+
+/// Whether a creation is timed and attributed (every real one is; the bench's TABLE step is
+/// not, to isolate the table's cost).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Clock {
+    Measured,
+    Skipped,
+}
+
+/// Creates a socket in `net` (already resolved and checked) and keeps it in the table.
+pub(crate) fn keep(net: &NetRef, req: &CreateReq, clock: Clock) -> Result<Created> {
     let netns_inode = net.inum();
     let key = StatKey {
         netns: netns_inode,
@@ -114,25 +127,25 @@ pub(crate) fn create(file: &LocalFile, req: &CreateReq) -> Result<Created> {
     };
 
     // No lock is held here: sock_create_kern() sleeps.
-    let t0 = ffi::now_ns();
-    let result = KernelSocket::create(&net, req.family, req.sock_type, req.protocol);
-    let t1 = ffi::now_ns();
+    let measured = clock == Clock::Measured;
+    let t0 = if measured { ffi::now_ns() } else { 0 };
+    let result = KernelSocket::create(net, req.family, req.sock_type, req.protocol);
+    let t1 = if measured { ffi::now_ns() } else { 0 };
     let latency_ns = t1.saturating_sub(t0);
     if let Ok(sock) = &result {
         if req.hold {
             sock.hold_netns();
         }
     }
-    let (pid, comm) = ffi::current_tgid_comm();
+    let (pid, comm) = if measured { ffi::current_tgid_comm() } else { (0, [0; ffi::COMM_LEN]) };
     let net_id = match &result {
         Ok(sock) => sock.net_id(),
         Err(_) => 0,
     };
     let meta = Meta { key, net_id, pid, comm, created_ns: t1, latency_ns };
-    // `net` is still held: the netns cannot be dismantled before the socket is in the table,
-    // where the pernet exit hook will find it.
+    // The caller still holds `net`: the netns cannot be dismantled before the socket is in the
+    // table, where the pernet exit hook will find it.
     let id = state::with(|s| s.record_creation(result, meta, nodes))??;
-    drop(net);
     Ok(Created { id, netns_inode, latency_ns })
 }
 

@@ -120,6 +120,21 @@ pub const RSM_BENCH_RAW: u32 = 0;
 /// `RsmBench::mode`: the module's full path per iteration (netns, permission, slot, table,
 /// statistics, then release by id) — what an ioctl create+release costs minus the syscall.
 pub const RSM_BENCH_BOOKKEEPING: u32 = 1;
+/// `RsmBench::mode`s that attribute the bookkeeping: each is a raw pair plus one of its steps,
+/// so its excess over `RSM_BENCH_RAW` is that step's cost. NETNS: the caller's netns resolved
+/// (reference taken and dropped). PERMISSION: the CAP_NET_ADMIN check. CLOCK: the two clock
+/// reads around `sock_create_kern()` and the creator's pid and comm. TABLE: the socket kept in
+/// and released from the table (slot, node, one lock to record with its statistics, one to
+/// release). TABLE_NODE and TABLE_LOCK are parts of TABLE: the node's allocation and free, and
+/// two empty lock round trips. NETNS + PERMISSION + CLOCK + TABLE cover the BOOKKEEPING path.
+pub const RSM_BENCH_STEP_NETNS: u32 = 2;
+pub const RSM_BENCH_STEP_PERMISSION: u32 = 3;
+pub const RSM_BENCH_STEP_CLOCK: u32 = 4;
+pub const RSM_BENCH_STEP_TABLE: u32 = 5;
+pub const RSM_BENCH_STEP_TABLE_NODE: u32 = 6;
+pub const RSM_BENCH_STEP_TABLE_LOCK: u32 = 7;
+/// Largest valid `RsmBench::mode`.
+pub const RSM_BENCH_MODE_MAX: u32 = RSM_BENCH_STEP_TABLE_LOCK;
 /// Largest `RsmBench::iterations`.
 pub const RSM_BENCH_MAX_ITERATIONS: u32 = 100_000;
 
@@ -132,7 +147,7 @@ pub struct RsmBench {
     pub family: i32,
     pub sock_type: i32,
     pub protocol: i32,
-    /// In: `RSM_BENCH_RAW` or `RSM_BENCH_BOOKKEEPING`.
+    /// In: `RSM_BENCH_RAW`, `RSM_BENCH_BOOKKEEPING` or one of the `RSM_BENCH_STEP_*` modes.
     pub mode: u32,
     /// In: number of pairs, 1..=`RSM_BENCH_MAX_ITERATIONS`.
     pub iterations: u32,

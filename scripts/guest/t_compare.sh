@@ -23,9 +23,11 @@ check "lifetime: the hold socket pinned its netns" grep -q "^ok   hold kernel so
 check "bench (short) runs" test "$rc" = 0
 check "bench prints the four paths and the ratios" \
     sh -c "grep -c '^\(syscall\|kernel-raw\|kernel-bookkeeping\|ioctl\) ' '$OUT/bench.txt' | grep -qx 4 && grep -q '^ratio kernel-bookkeeping / kernel-raw' '$OUT/bench.txt'"
+check "bench attributes the bookkeeping: 6 steps and their sum" \
+    sh -c "grep -c '^ *\(netns\|permission\|clock+creator\|table\|table: node\|table: locks\) ' '$OUT/bench.txt' | grep -qx 6 && grep -q '^sum ' '$OUT/bench.txt'"
 check "bench wrote an SVG plot" grep -q "<svg" "$OUT/bench.svg"
 check "bench --json is valid JSON" sh -c "'$UT' bench --iterations 100 --rounds 1 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"dists\"])==4'"
-grep '^ratio' "$OUT/bench.txt" | diag
+grep '^ratio\|^bookkeeping excess\|^sum ' "$OUT/bench.txt" | diag
 
 "$UT" trace > "$OUT/trace.txt" 2>&1; rc=$?
 check "trace: every expected frame present" test "$rc" = 0

@@ -2,6 +2,7 @@
 //! sock_create_kern()+sock_release() timed in the kernel (RSM_IOC_BENCH, bare and through the
 //! module's bookkeeping), and the full ioctl create+release round trip. Rounds of each are
 //! interleaved so drift on a shared machine hits all alike; every figure comes from one run.
+//! The bookkeeping's excess is attributed by timing raw pairs plus one of its steps at a time.
 
 use crate::device::Device;
 use crate::shared::uapi::*;
@@ -34,6 +35,44 @@ pub struct BenchResult {
     pub dists: Vec<Dist>,
     /// (name, value) ratios of medians.
     pub ratios: Vec<(String, f64)>,
+    /// Where the bookkeeping's excess over the raw pair goes, one step at a time.
+    pub steps: Vec<Step>,
+}
+
+/// One `RSM_BENCH_STEP_*` mode: a raw pair plus one step of the bookkeeping path.
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    pub what: &'static str,
+    /// Part of the TABLE step, not added to the sum.
+    pub part_of_table: bool,
+    pub median_ns: u64,
+    /// Median minus the raw pair's median (negative: lost in the noise).
+    pub excess_ns: i64,
+}
+
+/// The bookkeeping steps the module can time one at a time (`uapi.rs`).
+pub const STEPS: [(u32, &str, &str, bool); 6] = [
+    (RSM_BENCH_STEP_NETNS, "netns", "the caller's netns resolved (reference taken and dropped)", false),
+    (RSM_BENCH_STEP_PERMISSION, "permission", "the CAP_NET_ADMIN check against the opener", false),
+    (RSM_BENCH_STEP_CLOCK, "clock+creator", "two clock reads around sock_create_kern(), pid and comm", false),
+    (RSM_BENCH_STEP_TABLE, "table", "kept in and released from the table: slot, node, 2 locks, stats", false),
+    (RSM_BENCH_STEP_TABLE_NODE, "  table: node", "the table node's kmalloc and kfree alone", true),
+    (RSM_BENCH_STEP_TABLE_LOCK, "  table: locks", "two empty state-lock round trips alone", true),
+];
+
+/// Steps from their medians and the raw median.
+pub fn steps(raw_median: u64, medians: &[u64]) -> Vec<Step> {
+    STEPS
+        .iter()
+        .zip(medians)
+        .map(|(&(_, name, what, part_of_table), &m)| Step { name, what, part_of_table, median_ns: m, excess_ns: m as i64 - raw_median as i64 })
+        .collect()
+}
+
+/// Sum of the disjoint steps' excesses (the TABLE parts are inside TABLE).
+pub fn steps_sum(steps: &[Step]) -> i64 {
+    steps.iter().filter(|s| !s.part_of_table).map(|s| s.excess_ns).sum()
 }
 
 fn kernel_loop(dev: &Device, family: i32, ty: i32, proto: i32, mode: u32, n: usize) -> Result<Vec<u64>, String> {
@@ -75,6 +114,7 @@ pub fn run(dev: &Device, family: i32, ty: i32, proto: i32, n: usize, rounds: usi
         return Err(format!("iterations must be 1..={RSM_BENCH_MAX_ITERATIONS}, rounds >= 1"));
     }
     let (mut u, mut kr, mut kb, mut io) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut ks: Vec<Vec<u64>> = vec![Vec::new(); STEPS.len()];
     // Warm-up, not counted.
     user_loop(family, ty, proto, n.min(200))?;
     kernel_loop(dev, family, ty, proto, RSM_BENCH_RAW, n.min(200))?;
@@ -83,7 +123,11 @@ pub fn run(dev: &Device, family: i32, ty: i32, proto: i32, n: usize, rounds: usi
         kr.extend(kernel_loop(dev, family, ty, proto, RSM_BENCH_RAW, n)?);
         kb.extend(kernel_loop(dev, family, ty, proto, RSM_BENCH_BOOKKEEPING, n)?);
         io.extend(ioctl_loop(dev, family, ty, proto, n)?);
+        for (i, &(mode, ..)) in STEPS.iter().enumerate() {
+            ks[i].extend(kernel_loop(dev, family, ty, proto, mode, n)?);
+        }
     }
+    let step_medians: Vec<u64> = ks.into_iter().map(|v| dist("", "", v).median_ns).collect();
     let dists = vec![
         dist("syscall", "socket()+close(), timed in userspace", u),
         dist("kernel-raw", "sock_create_kern()+sock_release() loop in the module", kr),
@@ -97,7 +141,8 @@ pub fn run(dev: &Device, family: i32, ty: i32, proto: i32, n: usize, rounds: usi
         ("ioctl / kernel-bookkeeping".to_string(), m(3) / m(2)),
         ("ioctl / syscall".to_string(), m(3) / m(0)),
     ];
-    Ok(BenchResult { family, sock_type: ty, protocol: proto, dists, ratios })
+    let steps = steps(dists[1].median_ns, &step_medians);
+    Ok(BenchResult { family, sock_type: ty, protocol: proto, dists, ratios, steps })
 }
 
 pub fn print(r: &BenchResult) {
@@ -112,6 +157,14 @@ pub fn print(r: &BenchResult) {
     for (name, v) in &r.ratios {
         println!("ratio {name:<48} {v:.3}");
     }
+    let excess = r.dists[2].median_ns as i64 - r.dists[1].median_ns as i64;
+    println!();
+    println!("bookkeeping excess over kernel-raw: {excess} ns per pair; one step at a time (raw pair + step):");
+    println!("{:<16} {:>10} {:>11}  what", "step", "median ns", "excess ns");
+    for st in &r.steps {
+        println!("{:<16} {:>10} {:>11}  {}", st.name, st.median_ns, st.excess_ns, st.what);
+    }
+    println!("{:<16} {:>10} {:>11}  netns + permission + clock+creator + table (vs {excess} measured together)", "sum", "", steps_sum(&r.steps));
 }
 
 /// An SVG of the four distributions as cumulative curves over a log time axis.
@@ -154,5 +207,19 @@ mod tests {
         assert_eq!((d.min_ns, d.median_ns, d.p99_ns, d.n), (1, 51, 99, 100));
         let one = dist("y", "", vec![7]);
         assert_eq!((one.min_ns, one.median_ns, one.p99_ns), (7, 7, 7));
+    }
+
+    #[test]
+    fn step_excess_and_sum_leave_the_table_parts_out() {
+        let st = steps(1000, &[1100, 990, 1300, 1500, 1200, 1050]);
+        let ex: Vec<i64> = st.iter().map(|s| s.excess_ns).collect();
+        assert_eq!(ex, vec![100, -10, 300, 500, 200, 50]);
+        assert_eq!(steps_sum(&st), 100 - 10 + 300 + 500);
+        // Every step mode is distinct, above BOOKKEEPING and within the module's range.
+        let mut modes: Vec<u32> = STEPS.iter().map(|s| s.0).collect();
+        modes.sort_unstable();
+        modes.dedup();
+        assert_eq!(modes.len(), STEPS.len());
+        assert!(modes.iter().all(|&m| m > RSM_BENCH_BOOKKEEPING && m <= RSM_BENCH_MODE_MAX));
     }
 }

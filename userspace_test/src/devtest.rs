@@ -23,9 +23,30 @@ fn expect_errno<T: std::fmt::Debug>(t: &mut Tap, what: &str, r: Result<T, Errno>
     }
 }
 
+/// RSM_IOC_BENCH: argument checks, and every mode times its pairs (run before the counter
+/// baseline: the BOOKKEEPING and TABLE modes count their sockets like any creation).
+fn bench_checks(dev: &Device, t: &mut Tap) {
+    let bench = |f: &dyn Fn(&mut RsmBench)| {
+        let mut b = RsmBench { family: AF_INET, sock_type: libc::SOCK_DGRAM, iterations: 3, ..Default::default() };
+        f(&mut b);
+        dev.ioctl_raw(RSM_IOC_BENCH, (&mut b as *mut RsmBench).cast()).map(|_| b)
+    };
+    expect_errno(t, "bench mode beyond the last step", bench(&|b| b.mode = RSM_BENCH_MODE_MAX + 1), Errno::EINVAL);
+    expect_errno(t, "bench with 0 iterations", bench(&|b| b.iterations = 0), Errno::EINVAL);
+    expect_errno(t, "bench with too many iterations", bench(&|b| b.iterations = RSM_BENCH_MAX_ITERATIONS + 1), Errno::EINVAL);
+    expect_errno(t, "bench with reserved set", bench(&|b| b.reserved = 1), Errno::EINVAL);
+    expect_errno(t, "bench of an invalid family", bench(&|b| b.family = 4242), Errno::EAFNOSUPPORT);
+    for mode in 0..=RSM_BENCH_MODE_MAX {
+        let r = bench(&|b| b.mode = mode);
+        let good = matches!(r, Ok(b) if b.min_ns > 0 && b.min_ns <= b.max_ns && b.total_ns >= 3 * b.min_ns);
+        t.check(&format!("bench mode {mode}: 3 pairs timed (0 < min <= max, total >= 3 min)"), good, &format!("{r:?}"));
+    }
+}
+
 /// `shared`: other openers work at the same time, so global counters are not asserted.
 pub fn run(dev: &Device, t: &mut Tap, shared: bool) -> Result<(), String> {
     let my_ns = ns_inode("/proc/self/ns/net")?;
+    bench_checks(dev, t);
     let base = dev.totals().map_err(|e| format!("RSM_IOC_TOTALS: {e}"))?;
 
     // --- create in the caller's netns and look at the socket ------------------------------------
