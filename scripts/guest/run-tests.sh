@@ -21,7 +21,9 @@ mkdir -p /run/netns
 # RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
 for part in ${RSM_PARTS:-load text netns perm limits concurrency compare hardening}; do
     echo "# --- $part"
+    part_t0=$SECONDS
     source "$HERE/t_$part.sh"
+    echo "# --- $part took $((SECONDS - part_t0)) s (suite at $SECONDS s)"
 done
 
 echo "# --- unload"

@@ -2,12 +2,14 @@
 # Concurrent openers creating, releasing, reading and issuing text commands at once.
 
 ip netns add c1; ip netns add c2
+# One process per iteration (grep): forks are what is slow on the debug kernel.
 worker() {
-    local ns=$1 n=0
+    local ns=$1 n=0 ino line id
+    ino=$(stat -L -c %i "/run/netns/$ns")
     while [ $n -lt 100 ]; do
         echo "create inet dgram udp netns=/run/netns/$ns" > $DEV 2>/dev/null
         echo "create inet stream tcp netns=/run/netns/$ns hold" > $DEV 2>/dev/null
-        id=$(grep -m1 "^socket .*netns=$(stat -L -c %i /run/netns/$ns) " $DEV | sed 's/^socket id=\([0-9]*\) .*/\1/')
+        line=$(grep -m1 "^socket .*netns=$ino " $DEV); id=${line#socket id=}; id=${id%% *}
         [ -n "$id" ] && echo "release $id" > $DEV 2>/dev/null
         n=$((n + 1))
     done

@@ -7,8 +7,10 @@
 SCALE=${RSM_SCALE:-quick}
 if [ "$SCALE" = full ]; then
     STRESS_S=60; NETNS_CYCLES=100; MOD_CYCLES=200; FUZZ_ROOT=800000; FUZZ_UNPRIV=200000
+    EST_STRESS=150; EST_NETNS=600; EST_MOD=600; EST_FUZZ=900
 else
     STRESS_S=10; NETNS_CYCLES=20; MOD_CYCLES=20; FUZZ_ROOT=40000; FUZZ_UNPRIV=10000
+    EST_STRESS=90; EST_NETNS=150; EST_MOD=90; EST_FUZZ=120
 fi
 echo "# hardening scale: $SCALE"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
@@ -28,10 +30,12 @@ netns_count() {
 }
 # begin: note the netns count before a test (earlier namespaces may still be dying, so each
 # test is held to the count it started from: no more namespaces afterwards).
-begin() { NETNS_BASE=$(netns_count); }
+begin() { NETNS_BASE=$(netns_count); TEST_T0=$SECONDS; }
 
 # after LABEL: the invariants every hardening test must leave behind.
 after() {
+    echo "# $1: test took $((SECONDS - TEST_T0)) s"
+    local t1=$SECONDS
     check "$1: live sockets back to 0" test "$(totals live)" = 0
     wait_for 10 '[ "$(netns_count)" -le "$NETNS_BASE" ]'
     local n; n=$(netns_count)
@@ -43,127 +47,149 @@ after() {
         if [ -z "$leaks" ]; then ok "$1: kmemleak clean"; else not_ok "$1: kmemleak clean"; head -n 40 <<<"$leaks" | diag; echo clear > "$KMEMLEAK"; fi
     fi
     dmesg_clean "$1"
+    echo "# $1: checks took $((SECONDS - t1)) s"
 }
 
-begin
 # 1. Concurrent load: 4 threads across 3 netns.
-ip netns add h1; ip netns add h2; ip netns add h3
-"$UT" stress --threads 4 --seconds "$STRESS_S" --netns /run/netns/h1,/run/netns/h2,/run/netns/h3 > "$OUT/stress.txt" 2>&1
-check "stress: 4 threads x ${STRESS_S} s, no unexpected error" test $? = 0
-diag < "$OUT/stress.txt"
-check "stress: attempts = ok + failed" test "$(totals attempts)" = $(( $(totals ok) + $(totals failed) ))
-check "stress: live equals the socket lines" test "$(socket_lines | wc -l)" = "$(totals live)"
-cmd "release all"; ip netns del h1; ip netns del h2; ip netns del h3
-after "stress"
+h_stress() {
+    ip netns add h1; ip netns add h2; ip netns add h3
+    "$UT" stress --threads 4 --seconds "$STRESS_S" --netns /run/netns/h1,/run/netns/h2,/run/netns/h3 > "$OUT/stress.txt" 2>&1
+    check "stress: 4 threads x ${STRESS_S} s, no unexpected error" test $? = 0
+    diag < "$OUT/stress.txt"
+    check "stress: attempts = ok + failed" test "$(totals attempts)" = $(( $(totals ok) + $(totals failed) ))
+    check "stress: live equals the socket lines" test "$(socket_lines | wc -l)" = "$(totals live)"
+    cmd "release all"; ip netns del h1; ip netns del h2; ip netns del h3
+}
 
-begin
 # 2. netns cycles: TCP and UDP kernel sockets of both models, some listening, then ip netns del.
-exits0=$(totals released_netns_exit)
-fails=0
-for i in $(seq "$NETNS_CYCLES"); do
-    ip netns add cyc || fails=$((fails + 1))
-    cmd "create inet stream tcp netns=/run/netns/cyc" && cmd "create inet dgram udp netns=/run/netns/cyc" \
-        && cmd "create inet6 stream tcp netns=/run/netns/cyc hold" && cmd "create inet dgram udp netns=/run/netns/cyc hold" \
-        || fails=$((fails + 1))
-    mapfile -t ids < <(socket_lines | grep "netns=$(netns_inode /run/netns/cyc) " | sed 's/^socket id=\([0-9]*\) .*/\1/')
-    cmd "bind ${ids[0]} $((20000 + i))" && cmd "listen ${ids[0]}" && cmd "bind ${ids[1]} $((30000 + i))" || fails=$((fails + 1))
-    ip netns del cyc || fails=$((fails + 1))
-    # The hold sockets pin the netns: release them, then it dies and takes the other two.
-    cmd "release ${ids[2]}"; cmd "release ${ids[3]}"
-done
-check "netns cycles: $NETNS_CYCLES cycles without a failed step" test "$fails" = 0
-if wait_for 30 "[ \"\$(totals released_netns_exit)\" = $((exits0 + 2 * NETNS_CYCLES)) ]"; then
-    ok "netns cycles: every default socket released by netns exit ($((2 * NETNS_CYCLES)))"
-else not_ok "netns cycles: every default socket released by netns exit"; head -n 3 "$DEV" | diag; fi
-after "netns cycles"
+h_netns_cycles() {
+    local exits0 fails i ids
+    exits0=$(totals released_netns_exit)
+    fails=0
+    for i in $(seq "$NETNS_CYCLES"); do
+        ip netns add cyc || fails=$((fails + 1))
+        cmd "create inet stream tcp netns=/run/netns/cyc" && cmd "create inet dgram udp netns=/run/netns/cyc" \
+            && cmd "create inet6 stream tcp netns=/run/netns/cyc hold" && cmd "create inet dgram udp netns=/run/netns/cyc hold" \
+            || fails=$((fails + 1))
+        mapfile -t ids < <(socket_lines | grep "netns=$(netns_inode /run/netns/cyc) " | sed 's/^socket id=\([0-9]*\) .*/\1/')
+        cmd "bind ${ids[0]} $((20000 + i))" && cmd "listen ${ids[0]}" && cmd "bind ${ids[1]} $((30000 + i))" || fails=$((fails + 1))
+        ip netns del cyc || fails=$((fails + 1))
+        # The hold sockets pin the netns: release them, then it dies and takes the other two.
+        cmd "release ${ids[2]}"; cmd "release ${ids[3]}"
+    done
+    check "netns cycles: $NETNS_CYCLES cycles without a failed step" test "$fails" = 0
+    if wait_for 30 "[ \"\$(totals released_netns_exit)\" = $((exits0 + 2 * NETNS_CYCLES)) ]"; then
+        ok "netns cycles: every default socket released by netns exit ($((2 * NETNS_CYCLES)))"
+    else not_ok "netns cycles: every default socket released by netns exit"; head -n 3 "$DEV" | diag; fi
+}
 
-begin
 # 3. Module cycles with live sockets in several namespaces.
-ip netns add m1; ip netns add m2
-fails=0
-for i in $(seq "$MOD_CYCLES"); do
-    unload && load || { fails=$((fails + 1)); break; }
-    cmd "create inet stream tcp netns=/run/netns/m1" && cmd "create inet dgram udp netns=/run/netns/m2 hold" \
-        && cmd "create inet6 dgram udp" || fails=$((fails + 1))
-done
-check "module cycles: $MOD_CYCLES insmod/rmmod cycles with 3 live sockets each" test "$fails" = 0
-cmd "release all"; ip netns del m1; ip netns del m2
-after "module cycles"
+h_module_cycles() {
+    local fails i
+    ip netns add m1; ip netns add m2
+    fails=0
+    for i in $(seq "$MOD_CYCLES"); do
+        unload && load || { fails=$((fails + 1)); break; }
+        cmd "create inet stream tcp netns=/run/netns/m1" && cmd "create inet dgram udp netns=/run/netns/m2 hold" \
+            && cmd "create inet6 dgram udp" || fails=$((fails + 1))
+    done
+    check "module cycles: $MOD_CYCLES insmod/rmmod cycles with 3 live sockets each" test "$fails" = 0
+    cmd "release all"; ip netns del m1; ip netns del m2
+}
 
-begin
 # 4. rmmod while the device is open and while creates are in flight: refused, then clean.
 # (rmmod while the device is merely open: t_load.sh.)
 # Creators run far longer than the tries take (stopped by us afterwards), so the end of their
 # run cannot race with an attempt. A try counts only if the creators were alive before and after
 # it and held the module (refcnt > 0).
-"$UT" stress --threads 2 --seconds 120 > /dev/null 2>&1 & busy=$!
-# Wait until the creators hold the device open (a slow debug kernel takes a while to start them).
-wait_for 60 '[ "$(cat /sys/module/rust_sockmod/refcnt)" -gt 0 ]'
-tries=0; unloaded=0
-while kill -0 $busy 2>/dev/null && [ $tries -lt 5 ]; do
-    if [ "$(cat /sys/module/rust_sockmod/refcnt)" -gt 0 ]; then
-        if rmmod rust_sockmod 2>/dev/null; then unloaded=1; break; fi
-        kill -0 $busy 2>/dev/null && tries=$((tries + 1))
-    fi
-    sleep 0.3
-done
-kill $busy 2>/dev/null; wait $busy 2>/dev/null
-# The loop stops at the first rmmod that succeeds, so every counted try was refused.
-check "rmmod during in-flight creates: refused $tries of $tries (at least 3 tries, never unloaded)" \
-    test "$tries" -ge 3 -a "$unloaded" = 0
-# The killed creators' sockets stay in the table until rmmod releases them.
-wait_for 10 '[ "$(cat /sys/module/rust_sockmod/refcnt)" = 0 ]'
-check "rmmod once the creators are gone" unload
-check "reload" load
-after "rmmod in flight"
-
-begin
-# 5. Allocation failures (failslab, task filter) during create and read.
-FS=/sys/kernel/debug/failslab
-if [ -d "$FS" ]; then
-    # Only the marked task (task-filter) and only the socket caches (cache-filter): failing the
-    # fuzzer's own page faults would kill it with SIGBUS and can take the 9p root down.
-    # ignore-gfp-wait=N: GFP_KERNEL allocations may fail too.
-    caches=""
-    for c in sock_inode_cache TCP TCPv6 UDP UDPv6; do
-        [ -w /sys/kernel/slab/$c/failslab ] && echo 1 > /sys/kernel/slab/$c/failslab && caches="$caches $c"
+h_rmmod_in_flight() {
+    local busy tries unloaded
+    "$UT" stress --threads 2 --seconds 120 > /dev/null 2>&1 & busy=$!
+    # Wait until the creators hold the device open (a slow debug kernel takes a while to start them).
+    wait_for 60 '[ "$(cat /sys/module/rust_sockmod/refcnt)" -gt 0 ]'
+    tries=0; unloaded=0
+    while kill -0 $busy 2>/dev/null && [ $tries -lt 5 ]; do
+        if [ "$(cat /sys/module/rust_sockmod/refcnt)" -gt 0 ]; then
+            if rmmod rust_sockmod 2>/dev/null; then unloaded=1; break; fi
+            kill -0 $busy 2>/dev/null && tries=$((tries + 1))
+        fi
+        sleep 0.3
     done
-    echo "# failslab on:$caches"
-    echo Y > $FS/task-filter; echo Y > $FS/cache-filter; echo N > $FS/ignore-gfp-wait
-    echo 20 > $FS/probability; echo 1 > $FS/interval; echo -1 > $FS/times; echo 0 > $FS/space; echo 0 > $FS/verbose
-    # A marked task must not touch the 9p root or output directory (a failed 9p allocation
-    # would take the mount down): outputs go to a private tmpfs first.
-    FT=/run/rsm-failslab; mkdir -p $FT; mountpoint -q $FT || mount -t tmpfs none $FT
-    cp "$UT" $FT/ut
-    $FT/ut fuzz --make-it-fail --seed 99 --count 3000 > $FT/failslab.txt 2>&1
-    rc=$?
-    echo 0 > $FS/probability
-    for c in $caches; do echo 0 > /sys/kernel/slab/$c/failslab; done
-    [ "$rc" = 0 ] || { echo "# failslab fuzz exit $rc"; tail -n 20 $FT/failslab.txt | diag; dmesg | tail -n 30 | diag; }
-    cp $FT/failslab.txt "$OUT/"; umount $FT
-    injected=$(cat $FS/times 2>/dev/null)
-    check "failslab: every call under injected allocation failures returned a documented errno" test "$rc" = 0
-    grep -E "ENOMEM|succeeded" "$OUT/failslab.txt" | diag
-    check "failslab: ENOMEM was actually injected and reported" grep -q "ENOMEM" "$OUT/failslab.txt"
-    cmd "release all"
-    after "failslab"
-else
-    not_ok "failslab: $FS missing (CONFIG_FAILSLAB + debugfs)"
-fi
+    kill $busy 2>/dev/null; wait $busy 2>/dev/null
+    # The loop stops at the first rmmod that succeeds, so every counted try was refused.
+    check "rmmod during in-flight creates: refused $tries of $tries (at least 3 tries, never unloaded)" \
+        test "$tries" -ge 3 -a "$unloaded" = 0
+    # The killed creators' sockets stay in the table until rmmod releases them.
+    wait_for 10 '[ "$(cat /sys/module/rust_sockmod/refcnt)" = 0 ]'
+    check "rmmod once the creators are gone" unload
+    check "reload" load
+}
 
-begin
+# 5. Allocation failures (failslab, task filter) during create and read.
+h_failslab() {
+    local FS FT caches c rc
+    FS=/sys/kernel/debug/failslab
+    if [ -d "$FS" ]; then
+        # Only the marked task (task-filter) and only the socket caches (cache-filter): failing the
+        # fuzzer's own page faults would kill it with SIGBUS and can take the 9p root down.
+        # ignore-gfp-wait=N: GFP_KERNEL allocations may fail too.
+        caches=""
+        for c in sock_inode_cache TCP TCPv6 UDP UDPv6; do
+            [ -w /sys/kernel/slab/$c/failslab ] && echo 1 > /sys/kernel/slab/$c/failslab && caches="$caches $c"
+        done
+        echo "# failslab on:$caches"
+        echo Y > $FS/task-filter; echo Y > $FS/cache-filter; echo N > $FS/ignore-gfp-wait
+        echo 20 > $FS/probability; echo 1 > $FS/interval; echo -1 > $FS/times; echo 0 > $FS/space; echo 0 > $FS/verbose
+        # A marked task must not touch the 9p root or output directory (a failed 9p allocation
+        # would take the mount down): outputs go to a private tmpfs first.
+        FT=/run/rsm-failslab; mkdir -p $FT; mountpoint -q $FT || mount -t tmpfs none $FT
+        cp "$UT" $FT/ut
+        $FT/ut fuzz --make-it-fail --seed 99 --count 3000 > $FT/failslab.txt 2>&1
+        rc=$?
+        echo 0 > $FS/probability
+        for c in $caches; do echo 0 > /sys/kernel/slab/$c/failslab; done
+        [ "$rc" = 0 ] || { echo "# failslab fuzz exit $rc"; tail -n 20 $FT/failslab.txt | diag; dmesg | tail -n 30 | diag; }
+        cp $FT/failslab.txt "$OUT/"; umount $FT
+        injected=$(cat $FS/times 2>/dev/null)
+        check "failslab: every call under injected allocation failures returned a documented errno" test "$rc" = 0
+        grep -E "ENOMEM|succeeded" "$OUT/failslab.txt" | diag
+        check "failslab: ENOMEM was actually injected and reported" grep -q "ENOMEM" "$OUT/failslab.txt"
+        cmd "release all"
+    else
+        not_ok "failslab: $FS missing (CONFIG_FAILSLAB + debugfs)"
+    fi
+}
+
 # 6. Fuzzing, seeded, as root and through an fd handed to an unprivileged user. Module
 # autoloading is off meanwhile: random families would otherwise each spawn modprobe.
-old_modprobe=$(cat /proc/sys/kernel/modprobe); echo > /proc/sys/kernel/modprobe
-"$UT" fuzz --seed 20261124 --count "$FUZZ_ROOT" > "$OUT/fuzz-root.txt" 2>&1
-check "fuzz as root: $FUZZ_ROOT inputs, every result documented" test $? = 0
-diag < "$OUT/fuzz-root.txt"
-bash -c 'exec 9<>/dev/rust_sockmod; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0" fuzz --fd 9 --seed 7 --count "$1"' "$UT" "$FUZZ_UNPRIV" > "$OUT/fuzz-unpriv.txt" 2>&1
-check "fuzz as uid 65534 through a root-opened fd: $FUZZ_UNPRIV inputs, every result documented" test $? = 0
-capsh --drop=cap_net_admin,cap_net_raw -- -c "'$UT' fuzz --seed 8 --count $FUZZ_UNPRIV" > "$OUT/fuzz-nocap.txt" 2>&1
-check "fuzz without CAP_NET_ADMIN/CAP_NET_RAW: $FUZZ_UNPRIV inputs, every result documented" test $? = 0
-check "fuzz without CAP_NET_ADMIN: creates refused with EPERM" grep -q "EPERM" "$OUT/fuzz-nocap.txt"
-head -n 1 "$OUT/fuzz-unpriv.txt" "$OUT/fuzz-nocap.txt" | diag
-echo "$old_modprobe" > /proc/sys/kernel/modprobe
-cmd "release all"
-after "fuzz"
+h_fuzz() {
+    local old_modprobe
+    old_modprobe=$(cat /proc/sys/kernel/modprobe); echo > /proc/sys/kernel/modprobe
+    "$UT" fuzz --seed 20261124 --count "$FUZZ_ROOT" > "$OUT/fuzz-root.txt" 2>&1
+    check "fuzz as root: $FUZZ_ROOT inputs, every result documented" test $? = 0
+    diag < "$OUT/fuzz-root.txt"
+    bash -c 'exec 9<>/dev/rust_sockmod; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0" fuzz --fd 9 --seed 7 --count "$1"' "$UT" "$FUZZ_UNPRIV" > "$OUT/fuzz-unpriv.txt" 2>&1
+    check "fuzz as uid 65534 through a root-opened fd: $FUZZ_UNPRIV inputs, every result documented" test $? = 0
+    capsh --drop=cap_net_admin,cap_net_raw -- -c "'$UT' fuzz --seed 8 --count $FUZZ_UNPRIV" > "$OUT/fuzz-nocap.txt" 2>&1
+    check "fuzz without CAP_NET_ADMIN/CAP_NET_RAW: $FUZZ_UNPRIV inputs, every result documented" test $? = 0
+    check "fuzz without CAP_NET_ADMIN: creates refused with EPERM" grep -q "EPERM" "$OUT/fuzz-nocap.txt"
+    head -n 1 "$OUT/fuzz-unpriv.txt" "$OUT/fuzz-nocap.txt" | diag
+    echo "$old_modprobe" > /proc/sys/kernel/modprobe
+    cmd "release all"
+}
+
+# Each test: LABEL, function, estimated seconds on the debug kernel at this scale (test and
+# checks, measured in CI here, rounded up). A test that would not fit before the VM's time limit
+# is skipped, and says so, rather than have the VM killed and every result lost.
+hardening_test() {
+    fits "$1" "$3" || return 0
+    begin
+    "$2"
+    after "$1"
+}
+hardening_test "stress" h_stress "$EST_STRESS"
+hardening_test "netns cycles" h_netns_cycles "$EST_NETNS"
+hardening_test "module cycles" h_module_cycles "$EST_MOD"
+hardening_test "rmmod in flight" h_rmmod_in_flight 120
+hardening_test "failslab" h_failslab 120
+hardening_test "fuzz" h_fuzz "$EST_FUZZ"

@@ -84,6 +84,9 @@ enum Cmd {
         /// JSON instead of the table.
         #[arg(long)]
         json: bool,
+        /// Also write the rows as JSON to this file (one run, both forms).
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<std::path::PathBuf>,
     },
     /// Show what keeps a network namespace alive: a user socket, a default kernel socket, a
     /// "hold" kernel socket. Exit 1 if any step is not observed.
@@ -221,9 +224,13 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             println!("scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms", r.big_live, r.read_bytes, r.read_lines, r.read_ms);
             Ok(())
         }
-        Cmd::Compare { json } => {
+        Cmd::Compare { json, json_out } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let rows = compare::run(&dev).map_err(|e| (6, format!("compare: {e}")))?;
+            if let Some(path) = json_out {
+                let text = serde_json::to_string_pretty(&rows).map_err(|e| (6, e.to_string()))?;
+                std::fs::write(&path, text + "\n").map_err(|e| (6, format!("compare: {}: {e}", path.display())))?;
+            }
             if json {
                 print_json(&rows)?;
             } else {
