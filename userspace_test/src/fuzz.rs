@@ -90,7 +90,7 @@ fn mutate_text(rng: &mut StdRng) -> Vec<u8> {
                 v.remove(i);
             }
             3 => v.extend_from_slice(format!(" {}", [i64::MIN, -1, 0, 1, 65535, 65536, i64::MAX][rng.gen_range(0..7)]).as_bytes()),
-            4 => v.extend(std::iter::repeat(b'x').take(rng.gen_range(200..5000))),
+            4 => v.extend(std::iter::repeat_n(b'x', rng.gen_range(200..5000))),
             5 => v.push(b'\n'),
             _ => v.extend_from_slice(b" hold"),
         }

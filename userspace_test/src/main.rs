@@ -5,6 +5,7 @@ mod bench;
 mod compare;
 mod device;
 mod devtest;
+mod failnth;
 mod fuzz;
 mod ioc;
 mod lifetime;
@@ -141,6 +142,18 @@ enum Cmd {
         /// failslab / fail_page_alloc with task-filter hit its system calls only.
         #[arg(long)]
         make_it_fail: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Systematic allocation failures (/proc/thread-self/fail-nth): each fault point of each
+    /// device operation (creates by ioctl and text, report read, open, release) is failed once
+    /// in turn; every result must be success or a documented errno, counters must add up and
+    /// nothing may stay live. Exit 1 otherwise. Set failslab's ignore-gfp-wait and cache-filter
+    /// to N first (debugfs) so that GFP_KERNEL slab allocations count.
+    Failnth {
+        /// Give up an operation after this many fault points (a safety bound).
+        #[arg(long, default_value_t = 500)]
+        max_points: u32,
         #[arg(long)]
         json: bool,
     },
@@ -310,6 +323,26 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 println!("  UNEXPECTED: {u}");
             }
             if r.unexpected.is_empty() { Ok(()) } else { Err((1, format!("{} unexpected errors", r.unexpected.len()))) }
+        }
+        Cmd::Failnth { max_points, json } => {
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let sweeps = failnth::run(&dev, &cli.device, max_points).map_err(|e| (6, format!("failnth: {e}")))?;
+            if json {
+                print_json(&sweeps)?;
+            } else {
+                for s in &sweeps {
+                    let outcomes: Vec<String> = s.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    println!("{:<40} {:>3} fault points: {}", s.op, s.points, outcomes.join(", "));
+                    for (n, p) in &s.problems {
+                        println!("  PROBLEM at point {n}: {p}");
+                    }
+                }
+                let (points, errs) = failnth::summary(&sweeps);
+                println!("failnth: {} operations, {points} allocation failures injected one at a time, {errs} returned an error, {} problems",
+                    sweeps.len(), sweeps.iter().map(|s| s.problems.len()).sum::<usize>());
+            }
+            let bad: usize = sweeps.iter().map(|s| s.problems.len()).sum();
+            if bad == 0 { Ok(()) } else { Err((1, format!("{bad} problems"))) }
         }
         Cmd::Devtest { shared } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;

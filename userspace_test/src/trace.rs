@@ -297,7 +297,7 @@ pub fn print(r: &TraceResult) {
     let left = fmt(&su, &names(&sk.graph));
     let right = fmt(&sk, &names(&su.graph));
     let w = left.iter().map(|s| s.chars().count()).max().unwrap_or(0).clamp(44, 72);
-    println!("{:<w$} | {}", "socket(AF_INET, SOCK_STREAM, 0)", "RSM_IOC_CREATE -> sock_create_kern(net, AF_INET, SOCK_STREAM, 0)");
+    println!("{:<w$} | RSM_IOC_CREATE -> sock_create_kern(net, AF_INET, SOCK_STREAM, 0)", "socket(AF_INET, SOCK_STREAM, 0)");
     println!("{}-+-{}", "-".repeat(w), "-".repeat(w));
     for i in 0..left.len().max(right.len()) {
         let l: String = left.get(i).map(|s| s.chars().take(w).collect()).unwrap_or_default();
