@@ -4,7 +4,7 @@
 #   make            build rust_sockmod.ko against $(KDIR) (default: the cached test kernel)
 #   make demo       set up if needed, boot the VM, load the module, show /dev/rust_sockmod
 #   make test       set up if needed, build everything, run host tests and VM tests
-#   make bench      benchmarks in the VM (scale of the socket table)
+#   make bench      benchmarks in the VM (table scale; the two paths for UDP, TCP, unix)
 #   make clean | modules_install | rust-analyzer
 #
 # Crate root: rust_sockmod.o (see Kbuild) -- named here so the kernel's rust-analyzer
