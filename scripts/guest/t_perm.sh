@@ -14,6 +14,13 @@ check "root: inet raw icmp allowed" cmd "create inet raw icmp"
 # process drops the capability, one opened without it does not.
 check "fd opened with CAP_NET_ADMIN works after dropping it" \
     sh -c "exec 9>$DEV; capsh --drop=cap_net_admin -- -c 'echo create inet dgram udp >&9'"
+# The same over SCM_RIGHTS: a descriptor opened without CAP_NET_ADMIN, written by a process
+# that has it, is refused; the same passing with an opener that keeps its capabilities works.
+PASSFD="python3 $HERE/passfd.py"
+check "fd opened with CAP_NET_ADMIN, passed over SCM_RIGHTS: create works" \
+    $PASSFD write "$DEV" "create inet dgram udp" -- capsh --
+expect_fail "fd opened without CAP_NET_ADMIN, passed to a writer that has it: refused" \
+    "Operation not permitted" $PASSFD write "$DEV" "create inet dgram udp" -- capsh --drop=cap_net_admin --
 expect_fail "unprivileged user cannot open the 0600 device" "Permission denied" \
     setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "cat $DEV"
 # (bash, not dash: dash reports every failed write as "I/O error".)
@@ -23,5 +30,5 @@ expect_fail "userns root: create in the initial netns (pid=1) refused" "Operatio
     unshare -U -r -n bash -c "echo 'create inet dgram udp pid=1' > $DEV"
 expect_fail "userns root: the initial netns by path: its nsfs file cannot even be opened" "Permission denied" \
     unshare -U -r -n bash -c "echo 'create inet dgram udp netns=/proc/1/ns/net' > $DEV"
-check "rejected counter counts the 5 refusals" test "$(totals rejected)" = 5
+check "rejected counter counts the 6 refusals" test "$(totals rejected)" = 6
 check "release all" cmd "release all"
