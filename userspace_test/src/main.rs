@@ -235,6 +235,16 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             println!("scale: create+release pair with {:>7} live: {:>9.0} ns", r.big_live, r.pair_ns_big);
             println!("scale: ratio big/small = {:.3}", r.pair_ns_big / r.pair_ns_small);
             println!("scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms", r.big_live, r.read_bytes, r.read_lines, r.read_ms);
+            println!(
+                "scale: kernel memory during that read (SUnreclaim, sampled every MiB read): {} kB before, at most {:+} kB while reading{}",
+                r.sunreclaim_kb_before,
+                r.sunreclaim_kb_rise,
+                if r.sunreclaim_kb_rise > 0 {
+                    format!("; report size / largest rise = {:.0}", r.read_bytes as f64 / 1024.0 / r.sunreclaim_kb_rise as f64)
+                } else {
+                    String::new()
+                }
+            );
             Ok(())
         }
         Cmd::Compare { json, json_out } => {
