@@ -29,6 +29,19 @@ check "bench wrote an SVG plot" grep -q "<svg" "$OUT/bench.svg"
 check "bench --json is valid JSON" sh -c "'$UT' bench --iterations 100 --rounds 1 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"dists\"])==4'"
 grep '^ratio\|^bookkeeping excess\|^sum ' "$OUT/bench.txt" | diag
 
+# scale (short): counts checked by the program itself (every live socket listed, none left);
+# the memory bound asserted here: reading a ~0.8 MB report of 5,000 sockets must not raise the
+# kernel's unreclaimable memory by half the report's size (one 4 KiB batch is held at a time).
+"$UT" scale --small 10 --big 5000 --pairs 200 --rounds 2 --json > "$OUT/scale.json" 2>&1; rc=$?
+check "scale (short): runs, every live socket listed, none left" test "$rc" = 0
+check "scale: the report's read holds bounded kernel memory (rise < half the report)" python3 -c "
+import json; d = json.load(open('$OUT/scale.json'))
+assert d['read_lines'] >= 5000, d
+rise_kb, report_kb = d['sunreclaim_kb_rise'], d['read_bytes'] / 1024
+print(f'rise {rise_kb} kB for a {report_kb:.0f} kB report')
+assert rise_kb < report_kb / 2, (rise_kb, report_kb)"
+python3 -c "import json; d = json.load(open('$OUT/scale.json')); print(f\"scale: {d['read_bytes']} bytes read, SUnreclaim rise {d['sunreclaim_kb_rise']} kB\")" 2>&1 | diag
+
 "$UT" trace > "$OUT/trace.txt" 2>&1; rc=$?
 check "trace: every expected frame present" test "$rc" = 0
 check "trace: the paths join at __sock_create" grep -q "__sock_create  <== paths join" "$OUT/trace.txt"

@@ -78,6 +78,9 @@ enum Cmd {
         /// Rounds per case (the median round counts).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+        /// JSON instead of the lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the request matrix through socket() and through the module, in the caller's and a
     /// fresh netns, as root and unprivileged; judge every row. Exit 1 on any UNEXPECTED row.
@@ -225,18 +228,21 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             println!("released={n}");
             Ok(())
         }
-        Cmd::Scale { small, big, pairs, rounds } => {
+        Cmd::Scale { small, big, pairs, rounds, json } => {
             if small == 0 || big <= small || pairs == 0 || rounds == 0 {
                 return Err((2, "need 0 < small < big, pairs > 0, rounds > 0".into()));
             }
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let r = scale::run(&dev, &cli.device, small, big, pairs, rounds).map_err(|e| (1, e))?;
-            println!("scale: create+release pair with {:>7} live: {:>9.0} ns (median of {rounds} rounds x {pairs})", r.small_live, r.pair_ns_small);
+            if json {
+                return print_json(&r);
+            }
+            println!("scale: create+release pair with {:>7} live: {:>9.0} ns (median of {} x {rounds} rounds x {pairs}, alternating)", r.small_live, r.pair_ns_small, scale::ALTERNATIONS);
             println!("scale: create+release pair with {:>7} live: {:>9.0} ns", r.big_live, r.pair_ns_big);
             println!("scale: ratio big/small = {:.3}", r.pair_ns_big / r.pair_ns_small);
             println!("scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms", r.big_live, r.read_bytes, r.read_lines, r.read_ms);
             println!(
-                "scale: kernel memory during that read (SUnreclaim, sampled every MiB read): {} kB before, at most {:+} kB while reading{}",
+                "scale: kernel memory during that read (SUnreclaim, sampled every 256 KiB read): {} kB before, at most {:+} kB while reading{}",
                 r.sunreclaim_kb_before,
                 r.sunreclaim_kb_rise,
                 if r.sunreclaim_kb_rise > 0 {

@@ -3,9 +3,11 @@
 //! asserts only correctness (counts), never times.
 
 use crate::device::{Device, Netns};
+use serde::Serialize;
 use std::io::Read;
 use std::time::Instant;
 
+#[derive(Debug, Serialize)]
 pub struct ScaleResult {
     pub small_live: usize,
     pub big_live: usize,
@@ -20,8 +22,11 @@ pub struct ScaleResult {
     pub sunreclaim_kb_rise: i64,
 }
 
-/// `SUnreclaim` of /proc/meminfo, in kB.
+/// `SUnreclaim` of /proc/meminfo, in kB, after folding the per-CPU counter deltas into it
+/// (reading /proc/sys/vm/stat_refresh does so, for root; without it a rise of up to the
+/// per-CPU threshold would not show yet).
 fn sunreclaim_kb() -> Result<u64, String> {
+    let _ = std::fs::read("/proc/sys/vm/stat_refresh");
     let m = std::fs::read_to_string("/proc/meminfo").map_err(|e| format!("/proc/meminfo: {e}"))?;
     parse_meminfo_kb(&m, "SUnreclaim").ok_or_else(|| "/proc/meminfo has no SUnreclaim".into())
 }
@@ -34,7 +39,7 @@ fn parse_meminfo_kb(meminfo: &str, field: &str) -> Option<u64> {
 }
 
 /// Reads the whole report through one descriptor in 64 KiB reads; samples `SUnreclaim` at
-/// every 1 MiB read and at the end (the descriptor open), so a report built up in kernel memory
+/// every 256 KiB read and at the end (the descriptor open), so a report built up in kernel memory
 /// would show as a rise of its size. Returns the text and the largest rise (kB).
 fn read_report(path: &str, before_kb: u64) -> Result<(Vec<u8>, i64), String> {
     let mut f = std::fs::File::open(path).map_err(|e| format!("open {path}: {e}"))?;
@@ -45,9 +50,9 @@ fn read_report(path: &str, before_kb: u64) -> Result<(Vec<u8>, i64), String> {
         if n == 0 {
             break;
         }
-        let mib_before = text.len() >> 20;
+        let step_before = text.len() >> 18;
         text.extend_from_slice(&buf[..n]);
-        if text.len() >> 20 != mib_before {
+        if text.len() >> 18 != step_before {
             rise = rise.max(sunreclaim_kb()? as i64 - before_kb as i64);
         }
     }
@@ -56,8 +61,8 @@ fn read_report(path: &str, before_kb: u64) -> Result<(Vec<u8>, i64), String> {
     Ok((text, rise))
 }
 
-/// Median per-pair cost (ns) of `rounds` rounds of `pairs` create+release pairs.
-fn pairs_cost(dev: &Device, pairs: usize, rounds: usize) -> Result<f64, String> {
+/// Per-pair cost (ns) of each of `rounds` rounds of `pairs` create+release pairs.
+fn pair_rounds(dev: &Device, pairs: usize, rounds: usize) -> Result<Vec<f64>, String> {
     let mut per_round = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let t0 = Instant::now();
@@ -67,8 +72,12 @@ fn pairs_cost(dev: &Device, pairs: usize, rounds: usize) -> Result<f64, String> 
         }
         per_round.push(t0.elapsed().as_nanos() as f64 / pairs as f64);
     }
-    per_round.sort_by(f64::total_cmp);
-    Ok(per_round[rounds / 2])
+    Ok(per_round)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn fill_to(dev: &Device, ids: &mut Vec<u64>, n: usize) -> Result<(), String> {
@@ -80,23 +89,34 @@ fn fill_to(dev: &Device, ids: &mut Vec<u64>, n: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// How many times `run` goes from `small` to `big` live sockets and back.
+pub const ALTERNATIONS: usize = 3;
+
+/// Alternates between `small` and `big` live sockets `ALTERNATIONS` times (drift on a shared
+/// machine then hits both cases alike), timing `rounds` rounds of pairs at each; the medians
+/// over all rounds count. The report is read once, at `big`.
 pub fn run(dev: &Device, path: &str, small: usize, big: usize, pairs: usize, rounds: usize) -> Result<ScaleResult, String> {
     let base = dev.totals().map_err(|e| e.to_string())?.live as usize;
     let mut ids = Vec::new();
-    fill_to(dev, &mut ids, small)?;
-    // Alternate small / big measurements so drift on a shared machine hits both alike.
-    let small_1 = pairs_cost(dev, pairs, rounds)?;
-    fill_to(dev, &mut ids, big)?;
-    let big_1 = pairs_cost(dev, pairs, rounds)?;
-    let sunreclaim_kb_before = sunreclaim_kb()?;
-    let t0 = Instant::now();
-    let (text, sunreclaim_kb_rise) = read_report(path, sunreclaim_kb_before)?;
-    let read_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let read_lines = text.split(|&b| b == b'\n').filter(|l| l.starts_with(b"socket ")).count();
-    for id in ids.drain(small..) {
-        dev.release(id).map_err(|e| format!("release: {e}"))?;
+    let (mut small_rounds, mut big_rounds) = (Vec::new(), Vec::new());
+    let mut read = None;
+    for _ in 0..ALTERNATIONS {
+        fill_to(dev, &mut ids, small)?;
+        small_rounds.extend(pair_rounds(dev, pairs, rounds)?);
+        fill_to(dev, &mut ids, big)?;
+        big_rounds.extend(pair_rounds(dev, pairs, rounds)?);
+        if read.is_none() {
+            let before_kb = sunreclaim_kb()?;
+            let t0 = Instant::now();
+            let (text, rise_kb) = read_report(path, before_kb)?;
+            read = Some((text, t0.elapsed().as_secs_f64() * 1e3, before_kb, rise_kb));
+        }
+        for id in ids.drain(small..) {
+            dev.release(id).map_err(|e| format!("release: {e}"))?;
+        }
     }
-    let small_2 = pairs_cost(dev, pairs, rounds)?;
+    let (text, read_ms, sunreclaim_kb_before, sunreclaim_kb_rise) = read.ok_or("no read")?;
+    let read_lines = text.split(|&b| b == b'\n').filter(|l| l.starts_with(b"socket ")).count();
     for id in ids.drain(..) {
         dev.release(id).map_err(|e| format!("release: {e}"))?;
     }
@@ -110,8 +130,8 @@ pub fn run(dev: &Device, path: &str, small: usize, big: usize, pairs: usize, rou
     Ok(ScaleResult {
         small_live: small,
         big_live: big,
-        pair_ns_small: (small_1 + small_2) / 2.0,
-        pair_ns_big: big_1,
+        pair_ns_small: median(small_rounds),
+        pair_ns_big: median(big_rounds),
         read_ms,
         read_bytes: text.len(),
         read_lines,
