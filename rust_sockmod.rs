@@ -70,23 +70,24 @@ module! {
 }
 
 /// Fields drop in declaration order: the device goes first (no file can be open then: the fops
-/// owner pins the module), then the state (releasing every socket still held), then the pernet
-/// hook.
+/// owner pins the module), then the pernet hooks (unregistering runs `.pre_exit` for every
+/// netns, which releases every socket still held while each protocol's per-netns state is
+/// there), then the state.
 #[pin_data]
 struct RustSockmod {
     #[pin]
     _dev: miscdev::OwnedMiscRegistration<device::SockmodFile>,
-    _state: state::StateGuard,
     _pernet: pernet::PernetRegistration,
+    _state: state::StateGuard,
 }
 
 impl kernel::InPlaceModule for RustSockmod {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         state::init(*module_parameters::max_sockets.value());
         try_pin_init!(Self {
-            _pernet: pernet::PernetRegistration::register()?,
             _state: state::StateGuard,
-            _dev <- miscdev::OwnedMiscRegistration::register(c"rust_sockmod", 0o600),
+            _pernet: pernet::PernetRegistration::register()?,
+            _dev <- miscdev::OwnedMiscRegistration::register(c"rust_sockmod", 0o600, module),
         })
     }
 }

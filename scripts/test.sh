@@ -41,6 +41,9 @@ echo "# vm: time limit ${RSM_VM_TIMEOUT} s"
 set +e
 # The debug kernel runs the hardening tests at full scale (RSM_SCALE overrides).
 scale=${RSM_SCALE:-$([ "$FLAVOUR" = debug ] && echo full || echo quick)}
+# The normal kernel has no KASAN: slub_debug=FZPU poisons freed objects (a use-after-free then
+# oopses visibly) unless the caller chose otherwise.
+[ "$FLAVOUR" = normal ] && export RSM_VM_APPEND=${RSM_VM_APPEND-slub_debug=FZPU}
 bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" \
     "RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='${RSM_PARTS:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
 vm_rc=${PIPESTATUS[0]}

@@ -19,6 +19,9 @@ extra=()
 # The debug kernel: more memory, and 4-level paging (under TCG with LA57, KASAN reports a
 # wild access in handle_edge_irq at 0.003 s of boot, before any module is loaded).
 [ "$FLAVOUR" = debug ] && { mem=${RSM_VM_MEMORY:-4G}; extra=(--append no5lvl); }
+# RSM_VM_APPEND: more kernel command line (make test passes slub_debug=FZPU to the normal kernel,
+# so that a use-after-free hits poisoned memory and oopses instead of passing unseen).
+[ -n "${RSM_VM_APPEND:-}" ] && extra+=(--append "$RSM_VM_APPEND")
 
 export PATH="$RSM_VENV/bin:$PATH"
 log="$OUTDIR/vm-console.log"

@@ -57,7 +57,7 @@ impl MiscDevice for SockmodFile {
         // is the one of this write() on the current thread, which `LocalFile` allows.
         let file = unsafe { LocalFile::from_raw_file((*kiocb.as_raw()).ki_filp) };
         match cmd {
-            Command::Create(req) => ops::create(file, &req).map(|_| ())?,
+            Command::Create(req) => ops::create(file, &req, |_| Ok(())).map(|_| ())?,
             Command::Bind(id, port) => ops::bind(id, port)?,
             Command::Listen(id, backlog) => ops::listen(id, backlog)?,
             Command::Release(id) => ops::release(id)?,

@@ -28,12 +28,13 @@ pub(crate) const COMM_LEN: usize = 16;
 // because bindgen renders `lockdep_map` as an empty struct when lockdep is off.
 #[allow(improper_ctypes)]
 extern "C" {
-    pub(crate) fn rsm_misc_register_owned(misc: *mut bindings::miscdevice, mode: u16) -> c_int;
     pub(crate) fn rsm_put_net(net: *mut bindings::net);
     pub(crate) fn rsm_current_net() -> *mut bindings::net;
     pub(crate) fn rsm_get_net_ns_by_fd(fd: c_int) -> *mut bindings::net;
     pub(crate) fn rsm_get_net_ns_by_pid(pid: c_int) -> *mut bindings::net;
     pub(crate) fn rsm_sk_net_refcnt_upgrade(sock: *mut bindings::socket);
+    pub(crate) fn rsm_listen_clamped(sock: *mut bindings::socket, backlog: c_int) -> c_int;
+    pub(crate) fn rsm_maybe_get_net(net: *mut bindings::net) -> *mut bindings::net;
     pub(crate) fn rsm_bind_any(sock: *mut bindings::socket, port: u16) -> c_int;
     pub(crate) fn rsm_get_net_ns_by_path(path: *const c_char) -> *mut bindings::net;
     pub(crate) fn rsm_net_inum(net: *const bindings::net) -> c_uint;

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C shim of rust_sockmod: static-inline kernel helpers that kernel::bindings cannot reach,
- * and the misc registration with .owner = THIS_MODULE (the Rust MiscDeviceRegistration of
- * 7.2 leaves fops.owner unset, Rust-for-Linux issue #1182, so rmmod could free the module's
- * code while /dev/rust_sockmod is open). Every function is a thin wrapper; the logic is Rust.
+ * fields of structs that are opaque to bindgen, and the pernet ops. Every function is a thin
+ * wrapper; the logic is Rust.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/namei.h>
+#include <linux/path.h>
 #include <linux/magic.h>
 #include <linux/proc_ns.h>
-#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/nsproxy.h>
@@ -20,24 +20,6 @@
 #include <linux/in6.h>
 
 #include "helpers.h"
-
-/* ---- misc device ---------------------------------------------------------------------- */
-
-static struct file_operations rsm_fops;
-
-/*
- * Registers @misc with a module-owned copy of its fops: the VFS then takes a reference on this
- * module for every open file (fops_get in misc_open), so rmmod fails with EBUSY while the
- * device is open instead of freeing code that a release() would still run.
- */
-int rsm_misc_register_owned(struct miscdevice *misc, umode_t mode)
-{
-	rsm_fops = *misc->fops;
-	rsm_fops.owner = THIS_MODULE;
-	misc->fops = &rsm_fops;
-	misc->mode = mode;
-	return misc_register(misc);
-}
 
 /* ---- network namespaces --------------------------------------------------------------- */
 
@@ -53,27 +35,41 @@ struct net *rsm_current_net(void)
 }
 
 /*
- * The netns that an nsfs file at @path refers to (/proc/PID/ns/net, /run/netns/NAME), opened
- * with the caller's credentials: a counted reference, or ERR_PTR (-EINVAL when the file is not
- * a network namespace, the open's errno otherwise). Same checks as get_net_ns_by_fd().
+ * The netns that an nsfs file at @path refers to (/proc/PID/ns/net, /run/netns/NAME): a counted
+ * reference, or ERR_PTR. The path is only looked up (as stat(2) would, with the caller's
+ * credentials: search permission, and the ptrace check the /proc/PID/ns links apply when
+ * followed), never opened, so a FIFO, tty, device or socket path runs no open of its own and
+ * gets -EINVAL at once, like any file that is not a network namespace. The looked-up nsfs inode
+ * holds a reference on its namespace while we hold the path, so get_net() is safe.
  */
 struct net *rsm_get_net_ns_by_path(const char *path)
 {
-	struct file *file = filp_open(path, O_RDONLY | O_CLOEXEC, 0);
 	struct net *net = ERR_PTR(-EINVAL);
 	struct inode *inode;
+	struct path p;
+	int err;
 
-	if (IS_ERR(file))
-		return ERR_CAST(file);
-	inode = file_inode(file);
+	err = kern_path(path, LOOKUP_FOLLOW, &p);
+	if (err)
+		return ERR_PTR(err);
+	inode = d_inode(p.dentry);
 	if (inode->i_sb->s_magic == NSFS_MAGIC) {
 		struct ns_common *ns = get_proc_ns(inode);
 
 		if (ns->ns_type == CLONE_NEWNET)
 			net = get_net(container_of(ns, struct net, ns));
 	}
-	fput(file);
+	path_put(&p);
 	return net;
+}
+
+/*
+ * A counted reference on @net unless it is already being dismantled (refcount zero: cleanup_net
+ * is queued or running), then NULL.
+ */
+struct net *rsm_maybe_get_net(struct net *net)
+{
+	return maybe_get_net(net);
 }
 
 /* get_net_ns_by_fd/_by_pid are exported but not in kernel::bindings: thin wrappers. */
@@ -121,6 +117,20 @@ void rsm_sk_net_refcnt_upgrade(struct socket *sock)
 }
 
 /*
+ * listen() as listen(2) does it (__sys_listen_socket): the backlog clamped to the socket's
+ * netns's net.core.somaxconn, compared as unsigned so that a negative one is clamped too.
+ * kernel_listen() alone passes it through, and inet_listen() stores it as u32.
+ */
+int rsm_listen_clamped(struct socket *sock, int backlog)
+{
+	int somaxconn = READ_ONCE(sock_net(sock->sk)->core.sysctl_somaxconn);
+
+	if ((unsigned int)backlog > somaxconn)
+		backlog = somaxconn;
+	return kernel_listen(sock, backlog);
+}
+
+/*
  * Binds an AF_INET/AF_INET6 socket to the any-address and @port (host order): -EAFNOSUPPORT
  * for other families; otherwise kernel_bind()'s own result.
  */
@@ -145,7 +155,7 @@ struct net *rsm_sock_net(struct socket *sock)
 	return sock_net(sock->sk);
 }
 
-/* ---- pernet exit hook ------------------------------------------------------------------ */
+/* ---- pernet hooks ----------------------------------------------------------------------- */
 
 static int __net_init rsm_net_init(struct net *net)
 {
@@ -153,14 +163,23 @@ static int __net_init rsm_net_init(struct net *net)
 	return 0;
 }
 
-static void __net_exit rsm_net_exit(struct net *net)
+/*
+ * .pre_exit, not .exit: cleanup_net() (net/core/net_namespace.c, ops_undo_list) runs the
+ * .pre_exit of every pernet op, then synchronize_rcu(), then the .exit of every op in reverse
+ * registration order. A protocol module loaded after rust_sockmod (tipc, sctp, ... on first use)
+ * registers its ops after ours, so its .exit runs before ours would and frees the per-netns
+ * state (tipc's socket table) that releasing one of its sockets needs. In .pre_exit no .exit
+ * has run yet, so every protocol's per-netns state is still there. (unregister_pernet_subsys at
+ * unload runs our .pre_exit for every netns as well, with every protocol still registered.)
+ */
+static void __net_exit rsm_net_pre_exit(struct net *net)
 {
-	rust_sockmod_net_exit(net);
+	rust_sockmod_net_pre_exit(net);
 }
 
 static struct pernet_operations rsm_net_ops = {
 	.init = rsm_net_init,
-	.exit = rsm_net_exit,
+	.pre_exit = rsm_net_pre_exit,
 };
 
 int rsm_register_pernet(void)

@@ -6,7 +6,6 @@
 #include <linux/types.h>
 
 struct file;
-struct miscdevice;
 struct net;
 struct socket;
 
@@ -21,16 +20,17 @@ struct rsm_sock_info {
 	bool net_refcnt;
 };
 
-int rsm_misc_register_owned(struct miscdevice *misc, umode_t mode);
 void rsm_put_net(struct net *net);
 struct net *rsm_current_net(void);
 struct net *rsm_get_net_ns_by_path(const char *path);
+struct net *rsm_maybe_get_net(struct net *net);
 struct net *rsm_get_net_ns_by_fd(int fd);
 struct net *rsm_get_net_ns_by_pid(pid_t pid);
 unsigned int rsm_net_inum(const struct net *net);
 bool rsm_file_net_capable(const struct file *file, const struct net *net, int cap);
 void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out);
 void rsm_sk_net_refcnt_upgrade(struct socket *sock);
+int rsm_listen_clamped(struct socket *sock, int backlog);
 int rsm_bind_any(struct socket *sock, u16 port);
 struct net *rsm_sock_net(struct socket *sock);
 int rsm_register_pernet(void);
@@ -41,6 +41,6 @@ bool rsm_resched_and_signal_pending(void);
 
 /* Implemented in Rust (src/ops.rs). */
 void rust_sockmod_net_init(struct net *net);
-void rust_sockmod_net_exit(struct net *net);
+void rust_sockmod_net_pre_exit(struct net *net);
 
 #endif

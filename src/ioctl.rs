@@ -33,17 +33,28 @@ unsafe impl FromBytes for RsmBench {}
 // SAFETY: See above.
 unsafe impl AsBytes for RsmBench {}
 
-/// Reads a `T` from userspace, lets `f` fill the outputs, writes it back.
+/// Reads a `T` from userspace, lets `f` fill the outputs, writes it back. For commands that
+/// change state, the struct is first written back unchanged: a reply that cannot be copied
+/// (read-only or unmapped memory) is refused with EFAULT before anything changes.
 fn in_out<T: FromBytes + AsBytes>(arg: usize, f: impl FnOnce(&mut T) -> Result) -> Result<isize> {
     let (mut reader, mut writer) =
         UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>()).reader_writer();
     let mut v: T = reader.read()?;
+    reply(arg, &v)?;
     f(&mut v)?;
     writer.write(&v)?;
     Ok(0)
 }
 
-fn create(file: &File, c: &mut RsmCreate) -> Result {
+/// Copies `v` to the user struct at `arg`.
+fn reply<T: AsBytes>(arg: usize, v: &T) -> Result {
+    UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>()).writer().write(v)
+}
+
+/// `RSM_IOC_CREATE`: the socket is kept only once the reply (with its id) is in userspace.
+fn create(file: &File, arg: usize) -> Result<isize> {
+    let mut c: RsmCreate =
+        UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<RsmCreate>()).reader().read()?;
     if c.reserved != 0 || c.flags & !RSM_CREATE_HOLD_NETNS != 0 {
         return Err(EINVAL);
     }
@@ -60,11 +71,13 @@ fn create(file: &File, c: &mut RsmCreate) -> Result {
         netns,
         hold: c.flags & RSM_CREATE_HOLD_NETNS != 0,
     };
-    let created = ops::create(file, &req)?;
-    c.id = created.id;
-    c.netns_inode = created.netns_inode.into();
-    c.latency_ns = created.latency_ns;
-    Ok(())
+    ops::create(file, &req, |created| {
+        c.id = created.id;
+        c.netns_inode = created.netns_inode.into();
+        c.latency_ns = created.latency_ns;
+        reply(arg, &c)
+    })?;
+    Ok(0)
 }
 
 fn release(r: &mut RsmRelease) -> Result {
@@ -136,7 +149,7 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
         return Err(EINVAL);
     }
     match cmd {
-        RSM_IOC_CREATE => in_out(arg, |c: &mut RsmCreate| create(file, c)),
+        RSM_IOC_CREATE => create(file, arg),
         RSM_IOC_RELEASE => in_out(arg, release),
         RSM_IOC_INFO => in_out(arg, info),
         RSM_IOC_TOTALS => {

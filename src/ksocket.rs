@@ -14,20 +14,32 @@ pub(crate) type SockInfo = ffi::RsmSockInfo;
 ///
 /// `sock` is a socket returned by a successful `sock_create_kern()`, owned by this value and
 /// released exactly once, in `drop`. Its netns stays alive while it exists: either the socket
-/// holds a counted reference (`hold_netns`), or the module's pernet exit hook drops the socket
-/// before the netns is freed.
+/// holds a counted reference (created with `hold`), or whoever drops it holds one (a
+/// [`NetRef`]), or it is dropped by the module's pernet `.pre_exit` hook, which runs before any
+/// pernet `.exit` of the dying netns (see `src/pernet.rs`).
 pub(crate) struct KernelSocket {
     sock: *mut bindings::socket,
 }
 
 // SAFETY: A kernel socket may be used and released from any process-context thread.
 unsafe impl Send for KernelSocket {}
-// SAFETY: `&KernelSocket` only reads socket fields that the kernel keeps stable.
+// SAFETY: Through `&KernelSocket` only what userspace may do concurrently from several threads
+// on one socket file happens: `kernel_bind` and `kernel_listen` (the protocol serialises them
+// with the socket lock, as for bind(2)/listen(2) racing on a shared fd) and reads of fields
+// (`info`, `net_id`). Release needs ownership (`drop`).
 unsafe impl Sync for KernelSocket {}
 
 impl KernelSocket {
-    /// `sock_create_kern(net, family, type, protocol)`; the kernel's errno on failure.
-    pub(crate) fn create(net: &NetRef, family: i32, sock_type: i32, protocol: i32) -> Result<Self> {
+    /// `sock_create_kern(net, family, type, protocol)`; the kernel's errno on failure. With
+    /// `hold`, the socket then takes a counted reference on `net` (`sk_net_refcnt_upgrade`),
+    /// like a user socket: it pins its netns.
+    pub(crate) fn create(
+        net: &NetRef,
+        family: i32,
+        sock_type: i32,
+        protocol: i32,
+        hold: bool,
+    ) -> Result<Self> {
         let mut sock: *mut bindings::socket = core::ptr::null_mut();
         // SAFETY: `net` is a live netns (we hold a reference for the duration of the call) and
         // `sock` is a valid out pointer. The kernel validates family/type/protocol itself.
@@ -37,15 +49,14 @@ impl KernelSocket {
         if sock.is_null() {
             return Err(EINVAL);
         }
-        // INVARIANT: `sock_create_kern` succeeded and handed the socket over to us.
+        if hold {
+            // SAFETY: `sock` was just created by `sock_create_kern` (kern=1), so its `sk` holds
+            // no netns reference yet; upgraded exactly once, here, before anyone else sees it.
+            unsafe { ffi::rsm_sk_net_refcnt_upgrade(sock) };
+        }
+        // INVARIANT: `sock_create_kern` succeeded and handed the socket over to us; the caller's
+        // `net` keeps the netns alive until the socket is in the table or dropped.
         Ok(Self { sock })
-    }
-
-    /// Makes the socket pin its netns like a user socket does.
-    pub(crate) fn hold_netns(&self) {
-        // SAFETY: The socket is live (type invariant) and was created as a kernel socket, so
-        // its `sk` does not hold a netns reference yet; `sk_net_refcnt_upgrade` takes one.
-        unsafe { ffi::rsm_sk_net_refcnt_upgrade(self.sock) };
     }
 
     /// Binds to the any-address of its family (inet, inet6) and `port`.
@@ -54,10 +65,10 @@ impl KernelSocket {
         to_result(unsafe { ffi::rsm_bind_any(self.sock, port) })
     }
 
-    /// `kernel_listen(sock, backlog)`.
+    /// `listen(backlog)` as listen(2) does it: the backlog clamped to the netns's somaxconn.
     pub(crate) fn listen(&self, backlog: i32) -> Result {
         // SAFETY: The socket is live (type invariant); kernel_listen validates the rest.
-        to_result(unsafe { bindings::kernel_listen(self.sock, backlog) })
+        to_result(unsafe { ffi::rsm_listen_clamped(self.sock, backlog) })
     }
 
     /// Family, type, protocol, state, inode and netns as the socket itself reports them.
@@ -72,6 +83,14 @@ impl KernelSocket {
     pub(crate) fn net_id(&self) -> usize {
         // SAFETY: The socket is live (type invariant).
         unsafe { ffi::rsm_sock_net(self.sock) as usize }
+    }
+
+    /// A counted reference on the socket's netns, unless that netns is being dismantled (then
+    /// its pernet `.pre_exit` hook releases the socket).
+    pub(crate) fn net_ref(&self) -> Option<NetRef> {
+        // SAFETY: The socket is live (type invariant), so its netns has not run its pernet
+        // `.exit` hooks yet and its memory is valid.
+        unsafe { NetRef::try_get(ffi::rsm_sock_net(self.sock)) }
     }
 }
 

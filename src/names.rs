@@ -16,6 +16,13 @@ pub const FAMILIES: &[(&str, i32)] = &[
     ("inet6", 10),
     ("vsock", 40),
     ("bluetooth", 31),
+    ("key", 15),
+    ("rds", 21),
+    ("can", 29),
+    ("tipc", 30),
+    ("phonet", 35),
+    ("alg", 38),
+    ("kcm", 41),
 ];
 
 /// (name, SOCK_* value).
@@ -48,6 +55,7 @@ pub const PROTOCOLS: &[(&str, i32)] = &[
     ("sctp", 132),
     ("udplite", 136),
     ("mptcp", 262),
+    ("l2tp", 115),
     ("raw", 255),
 ];
 

@@ -50,10 +50,11 @@ impl NetRef {
         from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_fd(fd) })
     }
 
-    /// The namespace an nsfs file at `path` refers to (opened with the caller's credentials).
+    /// The namespace an nsfs file at `path` refers to, looked up (never opened) with the
+    /// caller's credentials; EINVAL for anything that is not a network namespace file.
     pub(crate) fn from_path(path: &CStr) -> Result<Self> {
-        // SAFETY: `path` is NUL-terminated; the helper opens, checks and closes the file itself
-        // and returns a counted reference or an ERR_PTR.
+        // SAFETY: `path` is NUL-terminated; the helper looks it up, checks the inode and drops
+        // the path itself, and returns a counted reference or an ERR_PTR.
         from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_path(path.as_char_ptr()) })
     }
 
@@ -66,6 +67,21 @@ impl NetRef {
         // SAFETY: `get_net_ns_by_pid` looks the task up under RCU itself and returns a counted
         // reference or an ERR_PTR.
         from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_pid(pid) })
+    }
+
+    /// A counted reference on `net` unless it is being dismantled (its count already reached
+    /// zero; its pernet exit hooks are queued or running): then `None`.
+    ///
+    /// # Safety
+    ///
+    /// `net` points to a `struct net` whose memory stays valid for the call (it is freed only
+    /// after every pernet exit hook ran).
+    pub(crate) unsafe fn try_get(net: *mut bindings::net) -> Option<Self> {
+        // SAFETY: `net` is valid for the call (the caller's contract); `maybe_get_net` only
+        // increments a non-zero count.
+        let ptr = unsafe { ffi::rsm_maybe_get_net(net) };
+        // INVARIANT: a non-NULL return carries a counted reference.
+        (!ptr.is_null()).then_some(Self { ptr })
     }
 
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {

@@ -44,7 +44,7 @@ pub(crate) struct Created {
 }
 
 /// Counts a request refused before `sock_create_kern()` and passes its error on.
-fn rejected(e: Error) -> Error {
+pub(crate) fn rejected(e: Error) -> Error {
     let _ = state::with(|s| s.totals.rejected += 1);
     e
 }
@@ -91,11 +91,20 @@ pub(crate) fn pr_info_ratelimited(reason: &str) {
     pr_info!("{} ({} similar messages suppressed)\n", reason, n);
 }
 
-/// Creates one kernel socket as `req` says and keeps it.
-pub(crate) fn create(file: &LocalFile, req: &CreateReq) -> Result<Created> {
-    let net = resolve(&req.netns).map_err(rejected)?;
+/// Creates one kernel socket as `req` says and keeps it once `publish` has told the caller its
+/// id (for the ioctl: the reply copied to userspace). If `publish` fails, nothing is kept: the
+/// socket is released and the statistics do not change.
+pub(crate) fn create(
+    file: &LocalFile,
+    req: &CreateReq,
+    publish: impl FnOnce(&Created) -> Result,
+) -> Result<Created> {
+    let net = resolve(&req.netns).map_err(|e| {
+        pr_info_ratelimited("create refused: the netns= / pid= target is not a network namespace or cannot be reached");
+        rejected(e)
+    })?;
     check_permission(file, &net, req).map_err(rejected)?;
-    keep(&net, req, Clock::Measured)
+    keep(&net, req, Clock::Measured, publish)
 }
 
 /// Whether a creation is timed and attributed (every real one is; the bench's TABLE step is
@@ -106,8 +115,14 @@ pub(crate) enum Clock {
     Skipped,
 }
 
-/// Creates a socket in `net` (already resolved and checked) and keeps it in the table.
-pub(crate) fn keep(net: &NetRef, req: &CreateReq, clock: Clock) -> Result<Created> {
+/// Creates a socket in `net` (already resolved and checked) and keeps it in the table after
+/// `publish` succeeded (see [`create`]).
+pub(crate) fn keep(
+    net: &NetRef,
+    req: &CreateReq,
+    clock: Clock,
+    publish: impl FnOnce(&Created) -> Result,
+) -> Result<Created> {
     let netns_inode = net.inum();
     let key = StatKey {
         netns: netns_inode,
@@ -129,72 +144,75 @@ pub(crate) fn keep(net: &NetRef, req: &CreateReq, clock: Clock) -> Result<Create
     // No lock is held here: sock_create_kern() sleeps.
     let measured = clock == Clock::Measured;
     let t0 = if measured { ffi::now_ns() } else { 0 };
-    let result = KernelSocket::create(net, req.family, req.sock_type, req.protocol);
+    let result = KernelSocket::create(net, req.family, req.sock_type, req.protocol, req.hold);
     let t1 = if measured { ffi::now_ns() } else { 0 };
     let latency_ns = t1.saturating_sub(t0);
-    if let Ok(sock) = &result {
-        if req.hold {
-            sock.hold_netns();
-        }
-    }
     let (pid, comm) = if measured { ffi::current_tgid_comm() } else { (0, [0; ffi::COMM_LEN]) };
     let net_id = match &result {
         Ok(sock) => sock.net_id(),
         Err(_) => 0,
     };
     let meta = Meta { key, net_id, pid, comm, created_ns: t1, latency_ns };
+    let sock = match result {
+        Ok(sock) => sock,
+        Err(e) => {
+            // If the state is gone (unload), there is nothing to count in.
+            let _ = state::with(|s| s.record_failure(&meta, e));
+            return Err(e);
+        }
+    };
+    let created = Created { id: state::next_id(), netns_inode, latency_ns };
+    if let Err(e) = publish(&created) {
+        // The caller cannot learn the id: keep nothing. `net` still pins the netns, so the
+        // socket may be released here.
+        drop(sock);
+        state::SLOTS.release();
+        pr_info_ratelimited("create undone: the reply could not be copied");
+        return Err(e);
+    }
     // The caller still holds `net`: the netns cannot be dismantled before the socket is in the
-    // table, where the pernet exit hook will find it.
-    let id = state::with(|s| s.record_creation(result, meta, nodes))??;
-    Ok(Created { id, netns_inode, latency_ns })
+    // table, where the pernet `.pre_exit` hook will find it. (If the state is gone, `sock` is
+    // dropped inside `with`'s closure argument, `net` still held.)
+    state::with(|s| s.record_success(created.id, sock, meta, nodes))?;
+    Ok(created)
 }
 
-/// Releases socket `id` (ENOENT if unknown).
+/// Releases socket `id` (ENOENT if unknown), outside the state lock. A socket whose netns is
+/// already being dismantled is left to that netns's exit hook, which releases it at once.
 pub(crate) fn release(id: u64) -> Result {
-    state::with(|s| s.release(id, ReleaseCause::User))?
+    let taken = state::with(|s| s.take(id, ReleaseCause::User))??;
+    drop(taken);
+    Ok(())
 }
 
-/// Binds socket `id` to the any-address and `port`; under the state lock, so the socket
-/// cannot be released meanwhile (kernel_bind may sleep: the lock is a mutex).
+/// Binds socket `id` to the any-address and `port`. kernel_bind sleeps: it runs outside the
+/// state lock on a shared reference, which keeps the socket and its netns alive.
 pub(crate) fn bind(id: u64, port: u16) -> Result {
-    state::with(|s| s.sockets.get(&id).ok_or(ENOENT).and_then(|e| e.sock.bind_any(port)))?
+    let sock = state::with(|s| s.share(id))??;
+    sock.bind_any(port)
 }
 
-/// `listen(backlog)` on socket `id`.
+/// `listen(backlog)` on socket `id` (outside the state lock, as `bind`).
 pub(crate) fn listen(id: u64, backlog: i32) -> Result {
-    state::with(|s| s.sockets.get(&id).ok_or(ENOENT).and_then(|e| e.sock.listen(backlog)))?
+    let sock = state::with(|s| s.share(id))??;
+    sock.listen(backlog)
 }
 
-/// Releases every socket; returns how many.
+/// Releases every socket (one at a time, each outside the lock); returns how many.
 pub(crate) fn release_all() -> Result<u64> {
-    state::with(|s| s.release_where(ReleaseCause::User, |_| true))
+    let mut from = 0;
+    let mut n = 0;
+    while let Some((next, taken)) = state::with(|s| s.take_next(from, ReleaseCause::User))? {
+        drop(taken);
+        from = next;
+        n += 1;
+        if n % 256 == 0 {
+            let _ = ffi::resched_and_signal_pending();
+        }
+    }
+    Ok(n)
 }
 
 pub(crate) fn reset_stats() -> Result {
     state::with(|s| s.reset_stats())
-}
-
-/// Network namespaces set up and not yet dismantled, as the pernet hooks see them (every
-/// netns alive at registration, then every new one). Shown in the report.
-pub(crate) static NETNS_ALIVE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
-
-/// Called by the pernet init hook (`src/helpers.c`) for every netns, existing or new.
-#[no_mangle]
-pub(crate) extern "C" fn rust_sockmod_net_init(_net: *mut kernel::bindings::net) {
-    NETNS_ALIVE.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-}
-
-/// Called by the pernet exit hook (`src/helpers.c`) for every netns being dismantled: releases
-/// the sockets that live in it (only default-model sockets can: "hold" sockets keep their
-/// netns alive).
-#[no_mangle]
-pub(crate) extern "C" fn rust_sockmod_net_exit(net: *mut kernel::bindings::net) {
-    let net_id = net as usize;
-    NETNS_ALIVE.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
-    let _ = state::with(|s| {
-        let n = s.release_where(ReleaseCause::NetnsExit, |e| e.meta.net_id == net_id);
-        if n > 0 {
-            pr_info!("netns exit: released {} kernel sockets\n", n);
-        }
-    });
 }

@@ -183,7 +183,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
         crate::state::MAX_STAT_KEYS,
         s.n_stat_keys,
         s.stat_keys_dropped,
-        crate::ops::NETNS_ALIVE.load(core::sync::atomic::Ordering::Relaxed),
+        crate::pernet::NETNS_ALIVE.load(core::sync::atomic::Ordering::Relaxed),
         as_of_ns / 1_000_000,
     )
 }

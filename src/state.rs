@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Module-wide state: the socket table, the statistics, and the counters, behind one global
-//! mutex. Sockets are released only while that mutex is held, so the pernet exit hook (which
-//! takes it too) can never return while a socket of its netns is still being released.
+//! mutex. No socket is released and nothing sleeps while that mutex is held: the netns
+//! teardown (the pernet `.pre_exit` hook, inside `cleanup_net`) takes it too. A socket leaves the
+//! table under the mutex together with what keeps its netns alive while it is released outside
+//! it ([`Detached`]); one in use outside the mutex (bind, listen) is shared the same way
+//! ([`InUse`]).
 
 use crate::ksocket::KernelSocket;
+use crate::netns::NetRef;
 use crate::stats::{KeyStats, StatKey, Totals};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     prelude::*,
     rbtree::{self, RBTree, RBTreeNodeReservation},
+    sync::{Arc, UniqueArc},
 };
 
 /// Limit on distinct statistics records; attempts beyond it count only in the totals.
@@ -17,7 +22,7 @@ pub(crate) const MAX_STAT_KEYS: usize = 4096;
 
 /// A live socket and what the report shows about it.
 pub(crate) struct Entry {
-    pub(crate) sock: KernelSocket,
+    pub(crate) sock: Arc<KernelSocket>,
     pub(crate) meta: Meta,
 }
 
@@ -41,103 +46,174 @@ pub(crate) enum ReleaseCause {
     Unload,
 }
 
+/// A socket taken out of the table, released when this is dropped (outside the state lock).
+///
+/// # Invariants
+///
+/// While `_entry` is dropped its netns is alive: `net` holds a counted reference on it, or
+/// (`net` is `None`) this value was made by the pernet `.pre_exit` hook of that netns and is
+/// dropped before the hook returns, i.e. before any pernet `.exit` of the netns runs.
+pub(crate) struct Detached {
+    // Field order is drop order: the socket first, then the netns reference.
+    _entry: Entry,
+    _net: Option<NetRef>,
+}
+
+/// A table socket used outside the state lock (bind, listen). It may be released meanwhile
+/// (the table lets its `Arc` go); the socket itself goes when this is dropped.
+///
+/// # Invariants
+///
+/// `_net` is a counted reference on the socket's netns, so the socket may be released where
+/// this value is dropped.
+pub(crate) struct InUse {
+    // Field order is drop order: the socket first, then the netns reference.
+    sock: Arc<KernelSocket>,
+    _net: NetRef,
+}
+
+impl core::ops::Deref for InUse {
+    type Target = KernelSocket;
+    fn deref(&self) -> &KernelSocket {
+        &self.sock
+    }
+}
+
 pub(crate) struct State {
     pub(crate) sockets: RBTree<u64, Entry>,
     pub(crate) stats: RBTree<StatKey, KeyStats>,
     pub(crate) totals: Totals,
-    pub(crate) next_id: u64,
     pub(crate) max_sockets: u32,
     /// Attempts not given a record because `MAX_STAT_KEYS` was reached.
     pub(crate) stat_keys_dropped: u64,
     pub(crate) n_stat_keys: usize,
 }
 
-/// The table node for one creation, allocated before `sock_create_kern()` so that a created
-/// socket can always be kept.
+/// What keeping one socket needs, allocated before `sock_create_kern()` so that a created
+/// socket can always be kept: its table node and its shared (`Arc`) allocation.
 pub(crate) struct CreateNodes {
-    pub(crate) socket: RBTreeNodeReservation<u64, Entry>,
+    socket: RBTreeNodeReservation<u64, Entry>,
+    arc: UniqueArc<core::mem::MaybeUninit<KernelSocket>>,
 }
 
 impl CreateNodes {
     pub(crate) fn new() -> Result<Self> {
-        Ok(Self { socket: RBTreeNodeReservation::new(GFP_KERNEL)? })
+        Ok(Self {
+            socket: RBTreeNodeReservation::new(GFP_KERNEL)?,
+            arc: UniqueArc::new_uninit(GFP_KERNEL)?,
+        })
     }
 }
 
-impl State {
+/// Ids of kept sockets: taken before the id is published (copied to the caller), so that the
+/// table changes only once the caller knows the id.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-    /// Records one `sock_create_kern()` outcome and, on success, keeps the socket under a new
-    /// id, which it returns. A failed creation gives its slot back.
-    pub(crate) fn record_creation(
-        &mut self,
-        result: Result<KernelSocket>,
-        meta: Meta,
-        nodes: CreateNodes,
-    ) -> Result<u64> {
+/// A fresh socket id.
+pub(crate) fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl State {
+    /// Counts one `sock_create_kern()` outcome in the totals and its statistics record.
+    fn count_attempt(&mut self, key: StatKey, errno: i32, latency_ns: u64) {
         self.totals.attempts += 1;
-        let errno = match &result {
-            Ok(_) => 0,
-            Err(e) => -e.to_errno(),
-        };
         // A new record is the rare case: its node is allocated here, under the mutex (which
-        // may sleep); if that fails or the key limit is reached, the attempt counts only in the
-        // totals and in `stat_keys_dropped`.
+        // may sleep in the allocator only; nothing of the netns code is called); if that
+        // fails or the key limit is reached, the attempt counts only in the totals and in
+        // `stat_keys_dropped`.
         let fits = self.n_stat_keys < MAX_STAT_KEYS;
-        match self.stats.entry(meta.key) {
-            rbtree::Entry::Occupied(mut o) => o.get_mut().record(errno, meta.latency_ns),
+        match self.stats.entry(key) {
+            rbtree::Entry::Occupied(mut o) => o.get_mut().record(errno, latency_ns),
             rbtree::Entry::Vacant(v) => match RBTreeNodeReservation::new(GFP_KERNEL) {
                 Ok(node) if fits => {
                     self.n_stat_keys += 1;
-                    v.insert(KeyStats::default(), node).record(errno, meta.latency_ns)
+                    v.insert(KeyStats::default(), node).record(errno, latency_ns)
                 }
                 _ => self.stat_keys_dropped += 1,
             },
         }
-        match result {
-            Err(e) => {
-                self.totals.failed += 1;
-                SLOTS.release();
-                Err(e)
-            }
-            Ok(sock) => {
-                self.totals.ok += 1;
-                self.totals.live += 1;
-                let id = self.next_id;
-                self.next_id += 1;
-                self.sockets.insert(nodes.socket.into_node(id, Entry { sock, meta }));
-                Ok(id)
-            }
-        }
     }
 
-    /// Releases socket `id`; ENOENT if there is none.
-    pub(crate) fn release(&mut self, id: u64, cause: ReleaseCause) -> Result {
+    /// Records a failed `sock_create_kern()` (its slot is given back).
+    pub(crate) fn record_failure(&mut self, meta: &Meta, err: Error) {
+        self.count_attempt(meta.key, -err.to_errno(), meta.latency_ns);
+        self.totals.failed += 1;
+        SLOTS.release();
+    }
+
+    /// Keeps `sock` under `id` (from [`next_id`], already published to the caller).
+    pub(crate) fn record_success(&mut self, id: u64, sock: KernelSocket, meta: Meta, nodes: CreateNodes) {
+        self.count_attempt(meta.key, 0, meta.latency_ns);
+        self.totals.ok += 1;
+        self.totals.live += 1;
+        let sock = Arc::from(nodes.arc.write(sock));
+        self.sockets.insert(nodes.socket.into_node(id, Entry { sock, meta }));
+    }
+
+    /// Takes socket `id` out of the table for release by the caller (outside the lock).
+    /// ENOENT if there is none. `Ok(None)` if its netns is already being dismantled: the
+    /// socket stays for that netns's `.pre_exit` hook, which is about to release it.
+    pub(crate) fn take(&mut self, id: u64, cause: ReleaseCause) -> Result<Option<Detached>> {
+        let e = self.sockets.get(&id).ok_or(ENOENT)?;
+        let Some(net) = e.sock.net_ref() else {
+            return Ok(None);
+        };
         let entry = self.sockets.remove(&id).ok_or(ENOENT)?;
         account_release(&mut self.totals, &mut self.stats, &entry, cause);
-        drop(entry);
-        Ok(())
+        // INVARIANT: `net` is a counted reference on the socket's netns.
+        Ok(Some(Detached { _entry: entry, _net: Some(net) }))
     }
 
-    /// Releases every socket matching `pred`; returns how many.
-    pub(crate) fn release_where(
+    /// The first socket with id >= `from` whose netns is not being dismantled, taken out as
+    /// [`State::take`] does; with the id to continue from.
+    pub(crate) fn take_next(&mut self, from: u64, cause: ReleaseCause) -> Option<(u64, Detached)> {
+        let mut cursor = self.sockets.cursor_lower_bound_mut(&from);
+        while let Some(c) = cursor {
+            let Some(net) = c.current().1.sock.net_ref() else {
+                cursor = c.move_next();
+                continue;
+            };
+            let id = *c.current().0;
+            let (_, node) = c.remove_current();
+            let (_, entry) = node.to_key_value();
+            account_release(&mut self.totals, &mut self.stats, &entry, cause);
+            // INVARIANT: `net` is a counted reference on the socket's netns.
+            return Some((id + 1, Detached { _entry: entry, _net: Some(net) }));
+        }
+        None
+    }
+
+    /// Socket `id`, shared for use outside the lock; ENOENT if there is none, or if its netns
+    /// is already being dismantled.
+    pub(crate) fn share(&self, id: u64) -> Result<InUse> {
+        let e = self.sockets.get(&id).ok_or(ENOENT)?;
+        let net = e.sock.net_ref().ok_or(ENOENT)?;
+        // INVARIANT: `net` is a counted reference on the socket's netns.
+        Ok(InUse { sock: e.sock.clone(), _net: net })
+    }
+
+    /// Moves every socket of netns `net_id` out of the table into `out` (no allocation: the
+    /// nodes move); returns how many.
+    fn take_netns(
         &mut self,
+        net_id: usize,
         cause: ReleaseCause,
-        pred: impl Fn(&Entry) -> bool,
+        out: &mut RBTree<u64, Entry>,
     ) -> u64 {
         let mut n = 0;
         let mut cursor = self.sockets.cursor_front_mut();
         while let Some(c) = cursor {
-            if !pred(c.current().1) {
+            if c.current().1.meta.net_id != net_id {
                 cursor = c.move_next();
                 continue;
             }
             let key = *c.current().0;
+            account_release(&mut self.totals, &mut self.stats, c.current().1, cause);
             let (next, node) = c.remove_current();
             // `remove_current` moves to the next node, or to the previous one at the end.
             cursor = next.and_then(|c| if *c.current().0 > key { Some(c) } else { None });
-            let (_, entry) = node.to_key_value();
-            account_release(&mut self.totals, &mut self.stats, &entry, cause);
-            drop(entry);
+            out.insert(node);
             n += 1;
         }
         n
@@ -163,7 +239,23 @@ impl State {
     }
 }
 
-/// Accounts for an entry leaving the table (the caller drops it while still locked).
+/// Releases every socket of the dying netns `net` (the pernet `.pre_exit` hook): takes them out
+/// of the table under the lock, releases them after dropping it. Returns how many.
+///
+/// # Safety
+///
+/// Called only from the pernet `.pre_exit` hook for `net`: no pernet `.exit` of `net` has run
+/// yet, and none runs before this returns.
+pub(crate) unsafe fn release_netns(net_id: usize, cause: ReleaseCause) -> u64 {
+    let mut taken = RBTree::new();
+    let n = with(|s| s.take_netns(net_id, cause, &mut taken)).unwrap_or(0);
+    // The sockets are released here, outside the lock, while the netns's protocols still have
+    // their per-netns state (the caller's contract). Nobody else holds them: an `InUse` holds a
+    // counted reference on the netns, and none can exist once the count reached zero.
+    drop(taken);
+    n
+}
+/// Accounts for an entry leaving the table.
 fn account_release(
     totals: &mut Totals,
     stats: &mut RBTree<StatKey, KeyStats>,
@@ -221,7 +313,6 @@ pub(crate) fn init(max_sockets: u32) {
         sockets: RBTree::new(),
         stats: RBTree::new(),
         totals: Totals::default(),
-        next_id: 1,
         max_sockets,
         stat_keys_dropped: 0,
         n_stat_keys: 0,
@@ -237,20 +328,29 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut State) -> R) -> Result<R> {
     }
 }
 
-/// Owned by the module: dropping it (at unload, after the device is gone, before the pernet
-/// hook is unregistered) releases every socket still held and tears the state down.
+/// Owned by the module, dropped last at unload: by then the device is gone and the pernet
+/// registration has run `.pre_exit` for every netns, which released every socket; the state is
+/// torn down here. A socket still found (a bug) is released only if its netns can be pinned,
+/// and otherwise leaked with a message rather than released into freed per-netns state.
 pub(crate) struct StateGuard;
 
 impl Drop for StateGuard {
     fn drop(&mut self) {
-        let mut guard = STATE.lock();
-        if let Some(state) = guard.as_mut() {
-            let n = state.release_where(ReleaseCause::Unload, |_| true);
-            if n > 0 {
-                pr_info!("released {} sockets at unload\n", n);
-            }
+        let mut from = 0;
+        let mut left = 0u64;
+        while let Some((next, d)) = with(|s| s.take_next(from, ReleaseCause::Unload)).ok().flatten() {
+            drop(d);
+            from = next;
+            left += 1;
         }
-        // Dropped under the lock, like every release (see the module doc).
-        *guard = None;
+        let mut guard = STATE.lock();
+        if let Some(state) = guard.take() {
+            let leaked = state.sockets.iter().count();
+            if left > 0 || leaked > 0 {
+                pr_err!("unload: {} sockets outlived the pernet hooks ({} leaked)\n", left, leaked);
+            }
+            let State { sockets, .. } = state;
+            core::mem::forget(sockets);
+        }
     }
 }

@@ -5,7 +5,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${1:-/tmp}
-KO="$ROOT/rust_sockmod.ko"
+# RSM_KO: another build of the module (e.g. a deliberately broken scratch copy) under these tests.
+KO=${RSM_KO:-$ROOT/rust_sockmod.ko}
 UT="$ROOT/userspace_test/target/release/userspace_test"
 source "$HERE/tap.sh"
 source "$HERE/lib.sh"
@@ -19,7 +20,7 @@ dmesg -C
 mkdir -p /run/netns
 
 # RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
-for part in ${RSM_PARTS:-load text netns perm limits concurrency compare hardening}; do
+for part in ${RSM_PARTS:-load text netns perm boundaries modproto limits concurrency compare hardening}; do
     echo "# --- $part"
     part_t0=$SECONDS
     source "$HERE/t_$part.sh"

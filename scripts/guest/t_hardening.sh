@@ -13,6 +13,7 @@ else
     EST_STRESS=100; EST_NETNS=160; EST_MOD=160; EST_FUZZ=120
 fi
 echo "# hardening scale: $SCALE"
+modproto_load
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 KMEMLEAK=/sys/kernel/debug/kmemleak
 [ -w "$KMEMLEAK" ] && echo clear > "$KMEMLEAK"
@@ -61,9 +62,10 @@ h_stress() {
     cmd "release all"; ip netns del h1; ip netns del h2; ip netns del h3
 }
 
-# 2. netns cycles: TCP and UDP kernel sockets of both models, some listening, then ip netns del.
+# 2. netns cycles: TCP and UDP kernel sockets of both models, some listening, and a socket of a
+# family loaded as a module (a different one each cycle), then ip netns del.
 h_netns_cycles() {
-    local exits0 fails i ids
+    local exits0 fails i ids name req mod
     exits0=$(totals released_netns_exit)
     fails=0
     for i in $(seq "$NETNS_CYCLES"); do
@@ -71,6 +73,8 @@ h_netns_cycles() {
         cmd "create inet stream tcp netns=/run/netns/cyc" && cmd "create inet dgram udp netns=/run/netns/cyc" \
             && cmd "create inet6 stream tcp netns=/run/netns/cyc hold" && cmd "create inet dgram udp netns=/run/netns/cyc hold" \
             || fails=$((fails + 1))
+        IFS='|' read -r name req mod _ <<<"${MODPROTO_FAMILIES[$((i % ${#MODPROTO_FAMILIES[@]}))]}"
+        cmd "create $req netns=/run/netns/cyc" || { fails=$((fails + 1)); echo "# cycle $i: create $req failed"; }
         mapfile -t ids < <(socket_lines | grep "netns=$(netns_inode /run/netns/cyc) " | sed 's/^socket id=\([0-9]*\) .*/\1/')
         cmd "bind ${ids[0]} $((20000 + i))" && cmd "listen ${ids[0]}" && cmd "bind ${ids[1]} $((30000 + i))" || fails=$((fails + 1))
         ip netns del cyc || fails=$((fails + 1))
@@ -78,22 +82,25 @@ h_netns_cycles() {
         cmd "release ${ids[2]}"; cmd "release ${ids[3]}"
     done
     check "netns cycles: $NETNS_CYCLES cycles without a failed step" test "$fails" = 0
-    if wait_for 30 "[ \"\$(totals released_netns_exit)\" = $((exits0 + 2 * NETNS_CYCLES)) ]"; then
-        ok "netns cycles: every default socket released by netns exit ($((2 * NETNS_CYCLES)))"
+    if wait_for 30 "[ \"\$(totals released_netns_exit)\" = $((exits0 + 3 * NETNS_CYCLES)) ]"; then
+        ok "netns cycles: every default socket released by netns exit ($((3 * NETNS_CYCLES)), a third of them of modular families)"
     else not_ok "netns cycles: every default socket released by netns exit"; head -n 3 "$DEV" | diag; fi
 }
 
-# 3. Module cycles with live sockets in several namespaces.
+# 3. Module cycles with live sockets in several namespaces, one of a modular family each cycle
+# (released by the unload's pernet unregistration, every protocol still registered).
 h_module_cycles() {
-    local fails i
+    local fails i name req mod
     ip netns add m1; ip netns add m2
     fails=0
     for i in $(seq "$MOD_CYCLES"); do
         unload && load || { fails=$((fails + 1)); break; }
         cmd "create inet stream tcp netns=/run/netns/m1" && cmd "create inet dgram udp netns=/run/netns/m2 hold" \
             && cmd "create inet6 dgram udp" || fails=$((fails + 1))
+        IFS='|' read -r name req mod _ <<<"${MODPROTO_FAMILIES[$((i % ${#MODPROTO_FAMILIES[@]}))]}"
+        cmd "create $req netns=/run/netns/m1" || { fails=$((fails + 1)); echo "# cycle $i: create $req failed"; }
     done
-    check "module cycles: $MOD_CYCLES insmod/rmmod cycles with 3 live sockets each" test "$fails" = 0
+    check "module cycles: $MOD_CYCLES insmod/rmmod cycles with 4 live sockets each (one of a modular family)" test "$fails" = 0
     cmd "release all"; ip netns del m1; ip netns del m2
 }
 

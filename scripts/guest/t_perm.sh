@@ -31,4 +31,22 @@ expect_fail "userns root: create in the initial netns (pid=1) refused" "Operatio
 expect_fail "userns root: the initial netns by path: its nsfs file cannot even be opened" "Permission denied" \
     unshare -U -r -n bash -c "echo 'create inet dgram udp netns=/proc/1/ns/net' > $DEV"
 check "rejected counter counts the 6 refusals" test "$(totals rejected)" = 6
+# RSM_IOC_BENCH creates sockets too: the same permission model, in every mode (it used to skip
+# it in the RAW and STEP modes: kern=1 raw sockets and protocol autoload for anyone).
+rej0=$(totals rejected); att0=$(totals attempts)
+sleep 0.3; n0=$(dmesg | grep -c "rust_sockmod: create refused: no CAP_NET_ADMIN" || true)
+for mode in $(seq 0 7); do
+    expect_fail "bench mode $mode without CAP_NET_ADMIN/CAP_NET_RAW (bounding set): EPERM" "EPERM" \
+        setpriv --bounding-set=-net_raw,-net_admin "$UT" probe bench --mode "$mode" inet raw icmp
+    expect_fail "bench mode $mode of inet dgram udp without CAP_NET_ADMIN: EPERM" "EPERM" \
+        drop cap_net_admin "$UT probe bench --mode $mode inet dgram udp"
+    expect_fail "bench mode $mode of inet raw icmp with CAP_NET_ADMIN but no CAP_NET_RAW: EPERM" "EPERM" \
+        drop cap_net_raw "$UT probe bench --mode $mode inet raw icmp"
+    check "bench mode $mode of inet dgram udp without CAP_NET_RAW: allowed" \
+        drop cap_net_raw "$UT probe bench --mode $mode inet dgram udp"
+done
+check "the 24 refused benches count in rejected" test "$(( $(totals rejected) - rej0 ))" = 24
+check "no refused bench created a socket (attempts rose only by the allowed BOOKKEEPING/TABLE runs: 6)" \
+    test "$(( $(totals attempts) - att0 ))" = 6
+check "a refused bench left its dmesg line" test "$(dmesg | grep -c "rust_sockmod: create refused: no CAP_NET_ADMIN" || true)" -gt "$n0"
 check "release all" cmd "release all"

@@ -10,6 +10,7 @@ mod fuzz;
 mod ioc;
 mod lifetime;
 mod matrix;
+mod probe;
 mod report;
 mod scale;
 mod shared;
@@ -173,6 +174,22 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Reproductions needing more than a shell (one line each; exit 1 if the module gets it
+    /// wrong, 5 if it refuses): `readonly` (ioctl arguments in read-only memory must give
+    /// EFAULT and change nothing), `bench` (one 3-pair RSM_IOC_BENCH with --mode).
+    Probe {
+        /// readonly | bench
+        what: String,
+        /// For `bench`: the RSM_BENCH_* mode.
+        #[arg(long, default_value_t = 0)]
+        mode: u32,
+        #[arg(default_value = "inet")]
+        family: String,
+        #[arg(name = "type", default_value = "dgram")]
+        sock_type: String,
+        #[arg(default_value = "0")]
+        protocol: String,
+    },
     /// Check the ioctl interface against the real device (TAP output).
     Devtest {
         /// Other openers use the device at the same time: skip the checks of global counters.
@@ -215,6 +232,29 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let c = dev.create(f, ty, p, sel, hold).map_err(|e| (5, format!("create: {e} ({})", e.desc())))?;
             println!("id={} netns={} latency_ns={}", c.id, c.netns_inode, c.latency_ns);
             Ok(())
+        }
+        Cmd::Probe { what, mode, family, sock_type, protocol } => {
+            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            match what.as_str() {
+                "readonly" => {
+                    let (good, lines) = match probe::readonly(&dev) {
+                        Ok(l) => (true, l),
+                        Err(l) => (false, l),
+                    };
+                    for l in &lines {
+                        println!("{l}");
+                    }
+                    if good { Ok(()) } else { Err((1, "an ioctl with a read-only argument did not give EFAULT or changed state".into())) }
+                }
+                "bench" => {
+                    let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
+                    let line = probe::bench(&dev, mode, f, ty, p)
+                        .map_err(|e| (5, format!("bench: {e} ({})", e.desc())))?;
+                    println!("{line}");
+                    Ok(())
+                }
+                other => Err((2, format!("unknown probe {other:?} (readonly | bench)"))),
+            }
         }
         Cmd::Release { id } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;

@@ -54,7 +54,10 @@ mod tests {
             let want = match *name {
                 "unspec" => libc::AF_UNSPEC, "unix" => libc::AF_UNIX, "inet" => libc::AF_INET,
                 "netlink" => libc::AF_NETLINK, "packet" => libc::AF_PACKET, "inet6" => libc::AF_INET6,
-                "vsock" => libc::AF_VSOCK, "bluetooth" => libc::AF_BLUETOOTH, _ => panic!("{name}"),
+                "vsock" => libc::AF_VSOCK, "bluetooth" => libc::AF_BLUETOOTH, "key" => libc::AF_KEY,
+                "rds" => libc::AF_RDS, "can" => libc::AF_CAN, "tipc" => libc::AF_TIPC,
+                "phonet" => libc::AF_PHONET, "alg" => libc::AF_ALG, "kcm" => 41, // AF_KCM (not in libc)
+                _ => panic!("{name}"),
             };
             assert_eq!(*v, want, "{name}");
         }
