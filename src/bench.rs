@@ -12,7 +12,7 @@
 
 use crate::{
     ffi,
-    ksocket::KernelSocket,
+    ksocket::FreshSocket,
     netns::NetRef,
     ops::{self, CreateReq, NetnsSel},
     state::{self, CreateNodes},
@@ -21,6 +21,7 @@ use crate::{
 use kernel::{
     fs::LocalFile,
     prelude::*,
+    transmute::AsBytes,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -55,13 +56,15 @@ fn pair(file: &LocalFile, net: &NetRef, b: &RsmBench) -> Result<u64> {
     };
     let t0 = ffi::now_ns();
     match b.mode {
-        RSM_BENCH_BOOKKEEPING => ops::release(ops::create(file, &req, |_| Ok(()))?.id)?,
+        RSM_BENCH_BOOKKEEPING => {
+            ops::release(ops::create(file, &req, |_| Ok(()))?.id)?;
+        }
         RSM_BENCH_STEP_TABLE => {
-            ops::release(ops::keep(net, &req, ops::Clock::Skipped, |_| Ok(()))?.id)?
+            ops::release(ops::keep(net, &req, ops::Clock::Skipped, |_| Ok(()))?.id)?;
         }
         mode => {
             step(file, net, &req, mode)?;
-            drop(KernelSocket::create(net, b.family, b.sock_type, b.protocol, false)?);
+            drop(FreshSocket::create(net, b.family, b.sock_type, b.protocol, false)?);
         }
     }
     Ok(ffi::now_ns().saturating_sub(t0))
@@ -85,14 +88,13 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
         hold: false,
     };
     ops::check_permission(file, &net, &req).map_err(ops::rejected)?;
-    let mut samples = KVVec::with_capacity(if b.samples != 0 { n } else { 0 }, GFP_KERNEL)?;
+    // With a samples buffer: the per-pair times, written in one copy at the end. The buffer
+    // must take them before any socket is made (the BOOKKEEPING and TABLE modes change the
+    // statistics): zeros are written first, EFAULT if they cannot be.
+    let mut samples = KVVec::new();
     if b.samples != 0 {
-        // The samples buffer must take the results before any socket is made (the BOOKKEEPING
-        // and TABLE modes change the statistics): zeros written now, EFAULT if they cannot be.
-        let mut w = UserSlice::new(UserPtr::from_addr(b.samples as usize), n * 8).writer();
-        for _ in 0..n {
-            w.write(&0u64)?;
-        }
+        samples.resize(n, 0u64, GFP_KERNEL)?;
+        UserSlice::new(UserPtr::from_addr(b.samples as usize), n * 8).writer().write_slice(AsBytes::as_bytes(&samples[..]))?;
     }
     let (mut total, mut min, mut max) = (0u64, u64::MAX, 0u64);
     for i in 0..n {
@@ -103,16 +105,12 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
         total = total.saturating_add(ns);
         min = min.min(ns);
         max = max.max(ns);
-        if b.samples != 0 {
-            samples.push(ns, GFP_KERNEL)?;
+        if let Some(slot) = samples.get_mut(i) {
+            *slot = ns;
         }
     }
     if b.samples != 0 {
-        let bytes = samples.len() * core::mem::size_of::<u64>();
-        let mut w = UserSlice::new(UserPtr::from_addr(b.samples as usize), bytes).writer();
-        for s in samples.iter() {
-            w.write(s)?;
-        }
+        UserSlice::new(UserPtr::from_addr(b.samples as usize), n * 8).writer().write_slice(AsBytes::as_bytes(&samples[..]))?;
     }
     b.total_ns = total;
     b.min_ns = min;

@@ -60,7 +60,7 @@ impl MiscDevice for SockmodFile {
             Command::Create(req) => ops::create(file, &req, |_| Ok(())).map(|_| ())?,
             Command::Bind(id, port) => ops::bind(id, port)?,
             Command::Listen(id, backlog) => ops::listen(id, backlog)?,
-            Command::Release(id) => ops::release(id)?,
+            Command::Release(id) => ops::release(id).map(|_| ())?,
             Command::ReleaseAll => ops::release_all().map(|_| ())?,
             Command::ResetStats => ops::reset_stats()?,
         }

@@ -35,6 +35,7 @@ extern "C" {
     pub(crate) fn rsm_sk_net_refcnt_upgrade(sock: *mut bindings::socket);
     pub(crate) fn rsm_listen_clamped(sock: *mut bindings::socket, backlog: c_int) -> c_int;
     pub(crate) fn rsm_maybe_get_net(net: *mut bindings::net) -> *mut bindings::net;
+    pub(crate) fn rsm_net_alive(net: *const bindings::net) -> bool;
     pub(crate) fn rsm_bind_any(sock: *mut bindings::socket, port: u16) -> c_int;
     pub(crate) fn rsm_get_net_ns_by_path(path: *const c_char) -> *mut bindings::net;
     pub(crate) fn rsm_net_inum(net: *const bindings::net) -> c_uint;

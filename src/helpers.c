@@ -40,7 +40,9 @@ struct net *rsm_current_net(void)
  * credentials: search permission, and the ptrace check the /proc/PID/ns links apply when
  * followed), never opened, so a FIFO, tty, device or socket path runs no open of its own and
  * gets -EINVAL at once, like any file that is not a network namespace. The looked-up nsfs inode
- * holds a reference on its namespace while we hold the path, so get_net() is safe.
+ * holds a reference on its namespace while we hold the path, so get_net() is safe. (No open
+ * also means no security_file_open/fanotify open event: an LSM that mediates opening nsfs files
+ * is not asked; the capability check over the target netns's user namespace still applies.)
  */
 struct net *rsm_get_net_ns_by_path(const char *path)
 {
@@ -61,6 +63,12 @@ struct net *rsm_get_net_ns_by_path(const char *path)
 	}
 	path_put(&p);
 	return net;
+}
+
+/* Whether @net's count is non-zero (false once its cleanup_net is queued or running). */
+bool rsm_net_alive(const struct net *net)
+{
+	return check_net(net);
 }
 
 /*
@@ -104,7 +112,7 @@ void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out)
 	out->family = sk->sk_family;
 	out->type = sock->type;
 	out->protocol = sk->sk_protocol;
-	out->state = sk->sk_state;
+	out->state = READ_ONCE(sk->sk_state);	/* bind/listen may change it meanwhile */
 	out->ino = SOCK_INODE(sock)->i_ino;
 	out->netns_inum = sock_net(sk)->ns.inum;
 	out->net_refcnt = sk->sk_net_refcnt;

@@ -24,6 +24,7 @@ void rsm_put_net(struct net *net);
 struct net *rsm_current_net(void);
 struct net *rsm_get_net_ns_by_path(const char *path);
 struct net *rsm_maybe_get_net(struct net *net);
+bool rsm_net_alive(const struct net *net);
 struct net *rsm_get_net_ns_by_fd(int fd);
 struct net *rsm_get_net_ns_by_pid(pid_t pid);
 unsigned int rsm_net_inum(const struct net *net);

@@ -82,10 +82,7 @@ fn create(file: &File, arg: usize) -> Result<isize> {
 
 fn release(r: &mut RsmRelease) -> Result {
     r.released = match (r.flags, r.id, r.reserved) {
-        (0, id, 0) if id != 0 => {
-            ops::release(id)?;
-            1
-        }
+        (0, id, 0) if id != 0 => ops::release(id)?,
         (RSM_RELEASE_ALL, 0, 0) => ops::release_all()?,
         _ => return Err(EINVAL),
     };
@@ -95,7 +92,7 @@ fn release(r: &mut RsmRelease) -> Result {
 fn info(i: &mut RsmInfo) -> Result {
     state::with(|s| {
         let e = s.sockets.get(&i.id).ok_or(ENOENT)?;
-        let si = e.sock.info();
+        let si = e.info();
         *i = RsmInfo {
             id: i.id,
             netns_inode: si.netns_inum.into(),

@@ -3,22 +3,31 @@
 //! `KernelSocket`: a `struct socket` made by `sock_create_kern()`, released on drop.
 
 use crate::{ffi, netns::NetRef};
+use core::marker::PhantomData;
 use kernel::{bindings, error::to_result, prelude::*};
 
 /// What a socket is, read from the socket itself.
 pub(crate) type SockInfo = ffi::RsmSockInfo;
 
-/// A kernel socket owned by the module.
+/// A kernel socket owned by the module's table (made from a [`FreshSocket`]).
 ///
 /// # Invariants
 ///
 /// `sock` is a socket returned by a successful `sock_create_kern()`, owned by this value and
-/// released exactly once, in `drop`. Its netns stays alive while it exists: either the socket
-/// holds a counted reference (created with `hold`), or whoever drops it holds one (a
-/// [`NetRef`]), or it is dropped by the module's pernet `.pre_exit` hook, which runs before any
-/// pernet `.exit` of the dying netns (see `src/pernet.rs`).
+/// released exactly once, in `drop`. It is dropped only while no pernet `.exit` of its netns
+/// has run: either the socket holds a counted reference on its netns (created with `hold`), or
+/// whoever drops it holds one (`state::Detached`, `state::InUse`), or it is dropped by the
+/// module's pernet `.pre_exit` hook for its netns (`state::release_netns`). The table
+/// (`src/state.rs`) is the only owner and keeps this promise; see `FreshSocket::into_kept`.
 pub(crate) struct KernelSocket {
     sock: *mut bindings::socket,
+}
+
+/// A socket just made by `sock_create_kern()` in a netns the caller holds a [`NetRef`] on: it
+/// borrows that reference, so it cannot outlive it, and may be dropped (released) anywhere.
+pub(crate) struct FreshSocket<'net> {
+    sock: KernelSocket,
+    _net: PhantomData<&'net NetRef>,
 }
 
 // SAFETY: A kernel socket may be used and released from any process-context thread.
@@ -29,12 +38,12 @@ unsafe impl Send for KernelSocket {}
 // (`info`, `net_id`). Release needs ownership (`drop`).
 unsafe impl Sync for KernelSocket {}
 
-impl KernelSocket {
+impl<'net> FreshSocket<'net> {
     /// `sock_create_kern(net, family, type, protocol)`; the kernel's errno on failure. With
     /// `hold`, the socket then takes a counted reference on `net` (`sk_net_refcnt_upgrade`),
     /// like a user socket: it pins its netns.
     pub(crate) fn create(
-        net: &NetRef,
+        net: &'net NetRef,
         family: i32,
         sock_type: i32,
         protocol: i32,
@@ -54,11 +63,29 @@ impl KernelSocket {
             // no netns reference yet; upgraded exactly once, here, before anyone else sees it.
             unsafe { ffi::rsm_sk_net_refcnt_upgrade(sock) };
         }
-        // INVARIANT: `sock_create_kern` succeeded and handed the socket over to us; the caller's
-        // `net` keeps the netns alive until the socket is in the table or dropped.
-        Ok(Self { sock })
+        // INVARIANT: `sock_create_kern` succeeded and handed the socket over to us; the borrowed
+        // `net` keeps the netns alive for as long as this value exists.
+        Ok(Self { sock: KernelSocket { sock }, _net: PhantomData })
     }
 
+    /// The socket's netns, as an identity only.
+    pub(crate) fn net_id(&self) -> usize {
+        self.sock.net_id()
+    }
+
+    /// Hands the socket over to the table, without the borrowed netns reference.
+    ///
+    /// # Safety
+    ///
+    /// The caller puts the result into the module's table under the state lock before the
+    /// borrowed [`NetRef`] is dropped, so that the pernet `.pre_exit` hook of its netns finds it
+    /// (the [`KernelSocket`] invariant).
+    pub(crate) unsafe fn into_kept(self) -> KernelSocket {
+        self.sock
+    }
+}
+
+impl KernelSocket {
     /// Binds to the any-address of its family (inet, inet6) and `port`.
     pub(crate) fn bind_any(&self, port: u16) -> Result {
         // SAFETY: The socket is live (type invariant); the helper builds a valid sockaddr.
@@ -88,8 +115,9 @@ impl KernelSocket {
     /// A counted reference on the socket's netns, unless that netns is being dismantled (then
     /// its pernet `.pre_exit` hook releases the socket).
     pub(crate) fn net_ref(&self) -> Option<NetRef> {
-        // SAFETY: The socket is live (type invariant), so its netns has not run its pernet
-        // `.exit` hooks yet and its memory is valid.
+        // SAFETY: The socket is live (type invariant) and its `sk` holds a passive reference on
+        // its netns (`sk_alloc` → `net_passive_inc` for kernel sockets), so the `struct net`
+        // memory stays valid whatever its count.
         unsafe { NetRef::try_get(ffi::rsm_sock_net(self.sock)) }
     }
 }

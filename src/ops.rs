@@ -4,7 +4,7 @@
 
 use crate::{
     ffi,
-    ksocket::KernelSocket,
+    ksocket::FreshSocket,
     netns::NetRef,
     state::{self, CreateNodes, Meta, ReleaseCause},
     stats::StatKey,
@@ -144,7 +144,7 @@ pub(crate) fn keep(
     // No lock is held here: sock_create_kern() sleeps.
     let measured = clock == Clock::Measured;
     let t0 = if measured { ffi::now_ns() } else { 0 };
-    let result = KernelSocket::create(net, req.family, req.sock_type, req.protocol, req.hold);
+    let result = FreshSocket::create(net, req.family, req.sock_type, req.protocol, req.hold);
     let t1 = if measured { ffi::now_ns() } else { 0 };
     let latency_ns = t1.saturating_sub(t0);
     let (pid, comm) = if measured { ffi::current_tgid_comm() } else { (0, [0; ffi::COMM_LEN]) };
@@ -161,6 +161,8 @@ pub(crate) fn keep(
             return Err(e);
         }
     };
+    // The id reaches the caller before the socket is in the table: another thread that guesses
+    // it from the reply buffer may briefly get ENOENT; the id is valid once the call returns.
     let created = Created { id: state::next_id(), netns_inode, latency_ns };
     if let Err(e) = publish(&created) {
         // The caller cannot learn the id: keep nothing. `net` still pins the netns, so the
@@ -177,12 +179,12 @@ pub(crate) fn keep(
     Ok(created)
 }
 
-/// Releases socket `id` (ENOENT if unknown), outside the state lock. A socket whose netns is
-/// already being dismantled is left to that netns's exit hook, which releases it at once.
-pub(crate) fn release(id: u64) -> Result {
+/// Releases socket `id` (ENOENT if unknown), outside the state lock; returns how many were
+/// released (1). A socket whose netns is already being dismantled is left to that netns's
+/// `.pre_exit` hook, which releases it at once: 0.
+pub(crate) fn release(id: u64) -> Result<u64> {
     let taken = state::with(|s| s.take(id, ReleaseCause::User))??;
-    drop(taken);
-    Ok(())
+    Ok(u64::from(taken.is_some()))
 }
 
 /// Binds socket `id` to the any-address and `port`. kernel_bind sleeps: it runs outside the

@@ -23,8 +23,6 @@ use kernel::{error::to_result, prelude::*};
 /// netns alive at registration, then every new one). Shown in the report.
 pub(crate) static NETNS_ALIVE: AtomicU64 = AtomicU64::new(0);
 
-/// Set when the module is unloading: the hooks then count releases as `released_unload`.
-static UNLOADING: AtomicBool = AtomicBool::new(false);
 /// Sockets released by the hooks during unload (for the dmesg line).
 static RELEASED_AT_UNLOAD: AtomicU64 = AtomicU64::new(0);
 /// The ops struct is one static in C: at most one registration at a time.
@@ -44,7 +42,6 @@ impl PernetRegistration {
         if REGISTERED.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
-        UNLOADING.store(false, Ordering::Relaxed);
         // SAFETY: The ops struct is static and not registered (`REGISTERED` was clear).
         if let Err(e) = to_result(unsafe { ffi::rsm_register_pernet() }) {
             REGISTERED.store(false, Ordering::Release);
@@ -57,7 +54,6 @@ impl PernetRegistration {
 
 impl Drop for PernetRegistration {
     fn drop(&mut self) {
-        UNLOADING.store(true, Ordering::Relaxed);
         // SAFETY: Registered by the type invariant; unregistered exactly once here. This runs
         // `.pre_exit` for every listed netns: every socket still held is released by it.
         unsafe { ffi::rsm_unregister_pernet() };
@@ -80,7 +76,10 @@ pub(crate) extern "C" fn rust_sockmod_net_init(_net: *mut kernel::bindings::net)
 #[no_mangle]
 pub(crate) extern "C" fn rust_sockmod_net_pre_exit(net: *mut kernel::bindings::net) {
     NETNS_ALIVE.fetch_sub(1, Ordering::Relaxed);
-    let unloading = UNLOADING.load(Ordering::Relaxed);
+    // In cleanup_net the netns count is zero; in unregister_pernet_subsys (unload) the netns
+    // lives on. (A flag set at unload would misattribute a cleanup_net already running.)
+    // SAFETY: The hook's `net` is valid for the call.
+    let unloading = unsafe { ffi::rsm_net_alive(net) };
     let cause = if unloading { state::ReleaseCause::Unload } else { state::ReleaseCause::NetnsExit };
     // SAFETY: This is the `.pre_exit` hook of `net`: no pernet `.exit` of `net` has run, and
     // none runs before this returns (see the module documentation).

@@ -206,7 +206,7 @@ fn write_fpt(out: &mut TextBuf, family: i32, sock_type: i32, protocol: i32) -> f
 }
 
 fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
-    let si = e.sock.info();
+    let si = e.info();
     write!(out, "socket id={} netns={} ", id, si.netns_inum)?;
     write_fpt(out, si.family, si.sock_type, si.protocol)?;
     write!(

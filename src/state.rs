@@ -7,7 +7,7 @@
 //! it ([`Detached`]); one in use outside the mutex (bind, listen) is shared the same way
 //! ([`InUse`]).
 
-use crate::ksocket::KernelSocket;
+use crate::ksocket::{FreshSocket, KernelSocket, SockInfo};
 use crate::netns::NetRef;
 use crate::stats::{KeyStats, StatKey, Totals};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -20,10 +20,18 @@ use kernel::{
 /// Limit on distinct statistics records; attempts beyond it count only in the totals.
 pub(crate) const MAX_STAT_KEYS: usize = 4096;
 
-/// A live socket and what the report shows about it.
+/// A live socket and what the report shows about it. The socket itself stays private to this
+/// module: only the table, [`Detached`] and [`InUse`] may own (and so release) it.
 pub(crate) struct Entry {
-    pub(crate) sock: Arc<KernelSocket>,
+    sock: Arc<KernelSocket>,
     pub(crate) meta: Meta,
+}
+
+impl Entry {
+    /// What the socket is (family, type, protocol, state, inode, netns), read from it.
+    pub(crate) fn info(&self) -> SockInfo {
+        self.sock.info()
+    }
 }
 
 /// What is known about a creation besides the socket itself.
@@ -50,13 +58,12 @@ pub(crate) enum ReleaseCause {
 ///
 /// # Invariants
 ///
-/// While `_entry` is dropped its netns is alive: `net` holds a counted reference on it, or
-/// (`net` is `None`) this value was made by the pernet `.pre_exit` hook of that netns and is
-/// dropped before the hook returns, i.e. before any pernet `.exit` of the netns runs.
+/// `_net` is a counted reference on the socket's netns, so the socket may be released where
+/// this value is dropped.
 pub(crate) struct Detached {
     // Field order is drop order: the socket first, then the netns reference.
     _entry: Entry,
-    _net: Option<NetRef>,
+    _net: NetRef,
 }
 
 /// A table socket used outside the state lock (bind, listen). It may be released meanwhile
@@ -143,17 +150,21 @@ impl State {
     }
 
     /// Keeps `sock` under `id` (from [`next_id`], already published to the caller).
-    pub(crate) fn record_success(&mut self, id: u64, sock: KernelSocket, meta: Meta, nodes: CreateNodes) {
+    pub(crate) fn record_success(&mut self, id: u64, sock: FreshSocket<'_>, meta: Meta, nodes: CreateNodes) {
         self.count_attempt(meta.key, 0, meta.latency_ns);
         self.totals.ok += 1;
         self.totals.live += 1;
+        // SAFETY: The socket goes into the table right here, under the state lock, while the
+        // caller still holds the `NetRef` it borrows (its lifetime outlives this call).
+        let sock = unsafe { sock.into_kept() };
         let sock = Arc::from(nodes.arc.write(sock));
         self.sockets.insert(nodes.socket.into_node(id, Entry { sock, meta }));
     }
 
     /// Takes socket `id` out of the table for release by the caller (outside the lock).
     /// ENOENT if there is none. `Ok(None)` if its netns is already being dismantled: the
-    /// socket stays for that netns's `.pre_exit` hook, which is about to release it.
+    /// socket stays for that netns's `.pre_exit` hook, which is about to release it (and
+    /// counts it); the caller reports that nothing was released.
     pub(crate) fn take(&mut self, id: u64, cause: ReleaseCause) -> Result<Option<Detached>> {
         let e = self.sockets.get(&id).ok_or(ENOENT)?;
         let Some(net) = e.sock.net_ref() else {
@@ -162,7 +173,7 @@ impl State {
         let entry = self.sockets.remove(&id).ok_or(ENOENT)?;
         account_release(&mut self.totals, &mut self.stats, &entry, cause);
         // INVARIANT: `net` is a counted reference on the socket's netns.
-        Ok(Some(Detached { _entry: entry, _net: Some(net) }))
+        Ok(Some(Detached { _entry: entry, _net: net }))
     }
 
     /// The first socket with id >= `from` whose netns is not being dismantled, taken out as
@@ -179,7 +190,7 @@ impl State {
             let (_, entry) = node.to_key_value();
             account_release(&mut self.totals, &mut self.stats, &entry, cause);
             // INVARIANT: `net` is a counted reference on the socket's netns.
-            return Some((id + 1, Detached { _entry: entry, _net: Some(net) }));
+            return Some((id + 1, Detached { _entry: entry, _net: net }));
         }
         None
     }
@@ -239,19 +250,21 @@ impl State {
     }
 }
 
-/// Releases every socket of the dying netns `net` (the pernet `.pre_exit` hook): takes them out
-/// of the table under the lock, releases them after dropping it. Returns how many.
+/// Releases every socket of netns `net` (the pernet `.pre_exit` hook): takes them out of the
+/// table under the lock, releases them after dropping it. Returns how many.
 ///
 /// # Safety
 ///
 /// Called only from the pernet `.pre_exit` hook for `net`: no pernet `.exit` of `net` has run
-/// yet, and none runs before this returns.
+/// yet, and none runs before this returns; and no [`InUse`] of a socket of `net` exists. (The
+/// hook runs either in `cleanup_net`, when the netns count is zero, so no `InUse` — which holds
+/// a counted reference — can exist; or in `unregister_pernet_subsys` at unload, after the
+/// device is gone, so no file operation can be holding one.)
 pub(crate) unsafe fn release_netns(net_id: usize, cause: ReleaseCause) -> u64 {
     let mut taken = RBTree::new();
     let n = with(|s| s.take_netns(net_id, cause, &mut taken)).unwrap_or(0);
-    // The sockets are released here, outside the lock, while the netns's protocols still have
-    // their per-netns state (the caller's contract). Nobody else holds them: an `InUse` holds a
-    // counted reference on the netns, and none can exist once the count reached zero.
+    // Released here, outside the lock, while the netns's protocols still have their per-netns
+    // state (the caller's contract); the table held the only `Arc` of each (no `InUse`).
     drop(taken);
     n
 }

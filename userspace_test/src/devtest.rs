@@ -98,7 +98,7 @@ pub fn run(dev: &Device, t: &mut Tap, shared: bool) -> Result<(), String> {
     expect_errno(t, "family AF_APPLETALK (not built)", dev.create(libc::AF_APPLETALK, libc::SOCK_DGRAM, 0, Netns::Caller, false), Errno::EAFNOSUPPORT);
     expect_errno(t, "type 42 (>= SOCK_MAX)", dev.create(AF_INET, 42, 0, Netns::Caller, false), Errno::EINVAL);
     expect_errno(t, "inet stream with udp", dev.create(AF_INET, SOCK_STREAM, libc::IPPROTO_UDP, Netns::Caller, false), Errno::EPROTONOSUPPORT);
-    expect_errno(t, "inet seqpacket (no sctp)", dev.create(AF_INET, libc::SOCK_SEQPACKET, 0, Netns::Caller, false), Errno::ESOCKTNOSUPPORT);
+    expect_errno(t, "inet rdm (no inet protocol provides it, module or not)", dev.create(AF_INET, libc::SOCK_RDM, 0, Netns::Caller, false), Errno::ESOCKTNOSUPPORT);
 
     // --- bad arguments ------------------------------------------------------------------------------
     let bad = |f: &dyn Fn(&mut RsmCreate)| {
