@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: set up what is missing, build kernel/module/userspace_test, run the host unit tests
-# and the VM suite, and end with "N passed, N failed".   usage: test.sh [normal|debug]
+# and the VM suite, and end with "N passed, N failed, N skipped".   usage: test.sh [normal|debug]
 source "$(dirname "$0")/lib.sh"
 FLAVOUR=${1:-normal}
 t0=$(date +%s)
@@ -61,5 +61,5 @@ elif [ "$vm_rc" != 0 ] && [ "$g_fail" = 0 ]; then
 fi
 passed=$((passed + g_pass)); failed=$((failed + g_fail))
 echo "# $(cat "$OUT/vm-time" 2>/dev/null), total $(( $(date +%s) - t0 )) s"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $g_skip skipped"
 [ "$failed" = 0 ]
