@@ -45,26 +45,19 @@ fn step(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result {
     Ok(())
 }
 
-/// One timed pair; returns its ns.
-fn pair(file: &LocalFile, net: &NetRef, b: &RsmBench) -> Result<u64> {
-    let req = CreateReq {
-        family: b.family,
-        sock_type: b.sock_type,
-        protocol: b.protocol,
-        netns: NetnsSel::Caller,
-        hold: false,
-    };
+/// One timed pair of `req` (the caller's netns, `net`) in `mode`; returns its ns.
+fn pair(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result<u64> {
     let t0 = ffi::now_ns();
-    match b.mode {
+    match mode {
         RSM_BENCH_BOOKKEEPING => {
-            ops::release(ops::create(file, &req, |_| Ok(()))?.id)?;
+            ops::release(ops::create(file, req, |_| Ok(()))?.id)?;
         }
         RSM_BENCH_STEP_TABLE => {
-            ops::release(ops::keep(net, &req, ops::Clock::Skipped, |_| Ok(()))?.id)?;
+            ops::release(ops::keep(net, req, ops::Clock::Skipped, |_| Ok(()))?.id)?;
         }
         mode => {
-            step(file, net, &req, mode)?;
-            drop(FreshSocket::create(net, b.family, b.sock_type, b.protocol, false)?);
+            step(file, net, req, mode)?;
+            drop(FreshSocket::create(net, req.family, req.sock_type, req.protocol, false)?);
         }
     }
     Ok(ffi::now_ns().saturating_sub(t0))
@@ -101,7 +94,7 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
         if i % 256 == 255 && ffi::resched_and_signal_pending() {
             return Err(EINTR);
         }
-        let ns = pair(file, &net, b)?;
+        let ns = pair(file, &net, &req, b.mode)?;
         total = total.saturating_add(ns);
         min = min.min(ns);
         max = max.max(ns);
