@@ -75,6 +75,13 @@ verify_config() {
     return $bad
 }
 
+# One build of a flavour at a time: a second caller (make test while make kernel runs) waits for
+# the first and then finds its build cached, instead of deleting the unfinished directory
+# under it (seen here: the rm -rf below raced a running build).
+mkdir -p "$RSM_CACHE/kernel"
+exec 9>"$RSM_CACHE/kernel/.build-$FLAVOUR.lock"
+flock 9 || rsm_die "kernel ($FLAVOUR): cannot lock $RSM_CACHE/kernel/.build-$FLAVOUR.lock"
+
 SRC=$(fetch_source)
 KVER=$(cat "$SRC/.complete")
 [ -x "$RSM_BINDGEN" ] || rsm_die "kernel: $RSM_BINDGEN missing: run scripts/setup.sh"
