@@ -6,25 +6,50 @@ modproto_load
 # One run gives the table and the JSON (the matrix is slow on the debug kernel).
 "$UT" compare --json-out "$OUT/compare.json" > "$OUT/compare.txt" 2>&1; rc=$?
 check "compare exits 0 (no UNEXPECTED row)" test "$rc" = 0
-check "compare covers 56 requests x 4 contexts with 0 UNEXPECTED" \
-    grep -q "^compare: 224 rows (56 requests x 4 contexts): .* 0 UNEXPECTED$" "$OUT/compare.txt"
+check "compare covers 56 requests x 8 contexts with 0 UNEXPECTED" \
+    grep -q "^compare: 448 rows (56 requests x 8 contexts): .* 0 UNEXPECTED$" "$OUT/compare.txt"
 check "compare asserts the SOCK_NONBLOCK difference" grep -q "__sys_socket strips SOCK_NONBLOCK" "$OUT/compare.txt"
 check "compare asserts the CAP_NET_RAW difference (unprivileged raw)" grep -q "kern=1 skips the CAP_NET_RAW check" "$OUT/compare.txt"
 check "compare asserts the sockstat difference" grep -q "not counted in /proc/net/sockstat" "$OUT/compare.txt"
-check "compare --json-out wrote valid JSON with 224 rows" python3 -c "
+check "compare --json-out wrote valid JSON with 448 rows" python3 -c "
 import json,sys; rows=json.load(open('$OUT/compare.json'))
-assert len(rows)==224, len(rows)
+assert len(rows)==448, len(rows)
 assert all('Unexpected' not in r['verdict'] for r in rows)"
 check "compare: every modular family's rows succeed on both paths as root (tipc rds vsock kcm can alg key phonet, sctp, l2tp)" python3 -c "
 import json; rows=json.load(open('$OUT/compare.json'))
 fams = {30: 'tipc', 21: 'rds', 40: 'vsock', 41: 'kcm', 29: 'can', 38: 'alg', 15: 'key', 35: 'phonet'}
 for f, n in fams.items():
-    rs = [r for r in rows if r['family'] == f and r['context']['privileged']]
+    rs = [r for r in rows if r['family'] == f and r['context']['privileged'] and r['context']['opener_net_raw']]
     assert rs, n
     assert all('Ok' in r['user'] and 'Ok' in r['kernel'] for r in rs), (n, rs)
 for p in (132, 115):
-    rs = [r for r in rows if r['protocol'] == p and r['family'] in (2, 10) and r['context']['privileged']]
+    rs = [r for r in rows if r['protocol'] == p and r['family'] in (2, 10) and r['context']['privileged'] and r['context']['opener_net_raw']]
     assert rs and all('Ok' in r['user'] and 'Ok' in r['kernel'] for r in rs), (p, rs)"
+# The contexts that can see a module creating in the wrong netns or skipping CAP_NET_RAW, checked
+# from the JSON's raw observations (not from compare's own verdicts).
+check "compare: named by fd, path and pid, every kernel socket counted +1 in the named netns's sockstat, +0 in the caller's" python3 -c "
+import json; rows=json.load(open('$OUT/compare.json'))
+for t in ('NamedFd', 'NamedPath', 'NamedPid'):
+    ks = [r['kernel']['Ok'] for r in rows if r['context']['target'] == t and 'Ok' in r['kernel']]
+    assert len(ks) >= 30, (t, len(ks))
+    bad = [k for k in ks if (k['sockstat_delta'], k['caller_sockstat_delta']) != (1, 0)]
+    assert not bad, (t, bad)
+    assert all(k['netns'] != rows[0]['want']['inode'] for k in ks), t"
+check "compare: a descriptor opened without CAP_NET_RAW: its 12 SOCK_RAW/AF_PACKET requests refused by the device (rejected, not attempted), no other" python3 -c "
+import json; rows=json.load(open('$OUT/compare.json'))
+nr = [r for r in rows if not r['context']['opener_net_raw']]
+assert len(nr) == 56, len(nr)
+raw = [r for r in nr if (r['sock_type'] & 0xf) == 3 or r['family'] == 17]
+assert len(raw) == 12, len(raw)
+assert all(r['kernel'] == {'Err': {'errno': 1, 'rejected_by_device': True}} for r in raw), [r['kernel'] for r in raw]
+assert not any('Err' in r['kernel'] and r['kernel']['Err']['rejected_by_device'] for r in nr if r not in raw)"
+check "compare: every user socket's netns observed by SO_NETNS_COOKIE (the target's); SIOCGSKNS only with CAP_NET_ADMIN" python3 -c "
+import json; rows=json.load(open('$OUT/compare.json'))
+us = [(r, r['user']['Ok']) for r in rows if 'Ok' in r['user']]
+assert len(us) > 200, len(us)
+assert all(u['netns_cookie'] == r['want']['cookie'] for r, u in us)
+assert all((u['netns'] is None) == (not r['context']['privileged']) for r, u in us)
+assert len({r['want']['cookie'] for r in rows}) == 2"
 tail -n 1 "$OUT/compare.txt" | diag
 
 "$UT" lifetime > "$OUT/lifetime.txt" 2>&1; rc=$?

@@ -1,6 +1,9 @@
 //! `compare`: every matrix request through socket() and through the module's
-//! sock_create_kern() path, in the caller's netns and a fresh one, as root and unprivileged.
+//! sock_create_kern() path, in the contexts of `contexts.rs`: the caller's netns, a fresh one
+//! entered, a fresh one named from outside (by fd, path and pid), as root, unprivileged, and
+//! with a device descriptor opened without CAP_NET_RAW.
 
+use crate::contexts::{Context, Target, Want, CONTEXTS};
 use crate::device::{Device, Netns};
 use crate::matrix::{Request, MATRIX};
 use crate::shared::names;
@@ -8,30 +11,9 @@ use crate::sys;
 use crate::verdict::{judge, Outcome, Verdict};
 use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
+use std::fs::File;
 use std::os::fd::AsRawFd;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Context {
-    /// The request targets a fresh netns (the process enters it; the kernel path names it by
-    /// fd) instead of the caller's.
-    pub fresh_netns: bool,
-    /// The caller keeps root's capabilities (else: uid 65534, no capabilities, using a device
-    /// descriptor its privileged parent opened).
-    pub privileged: bool,
-}
-
-impl Context {
-    pub fn name(&self) -> String {
-        format!("{}/{}", if self.fresh_netns { "fresh-netns" } else { "caller-netns" }, if self.privileged { "root" } else { "unprivileged" })
-    }
-}
-
-pub const CONTEXTS: [Context; 4] = [
-    Context { fresh_netns: false, privileged: true },
-    Context { fresh_netns: true, privileged: true },
-    Context { fresh_netns: false, privileged: false },
-    Context { fresh_netns: true, privileged: false },
-];
+use std::os::unix::fs::MetadataExt;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Row {
@@ -40,7 +22,8 @@ pub struct Row {
     pub sock_type: i32,
     pub protocol: i32,
     pub note: String,
-    pub netns: u64,
+    /// The targeted netns, as observed from objects made there.
+    pub want: Want,
     pub user: Outcome,
     pub kernel: Outcome,
     pub verdict: Verdict,
@@ -48,17 +31,30 @@ pub struct Row {
 
 /// "sockets: used" once it has stopped moving: sockets closed earlier (netlink's are freed
 /// after an RCU grace period) must not be counted against the next measurement.
-fn settled_sockets_used() -> Result<i64, String> {
-    let mut last = sys::sockets_used()?;
+fn settled_sockets_used(sockstat: &str) -> Result<i64, String> {
+    let mut last = sys::sockets_used_at(sockstat)?;
     for _ in 0..100 {
         std::thread::sleep(std::time::Duration::from_millis(2));
-        let now = sys::sockets_used()?;
+        let now = sys::sockets_used_at(sockstat)?;
         if now == last {
             return Ok(now);
         }
         last = now;
     }
     Ok(last)
+}
+
+/// After a socket's release: waits (up to 3 s) until "sockets: used" is back at `before`.
+/// Protocols that free their sock after an RCU grace period (netlink, sctp, tipc) decrement it
+/// later; a decrement landing inside the next measurement would cancel that socket's +1.
+fn wait_back(sockstat: &str, before: i64) -> Result<(), String> {
+    for _ in 0..3000 {
+        if sys::sockets_used_at(sockstat)? <= before {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    Ok(())
 }
 
 /// The median of three sockstat deltas: "sockets: used" is per netns but shared with every
@@ -68,15 +64,18 @@ fn median3(mut d: [i64; 3]) -> i64 {
     d[1]
 }
 
+const OWN_SOCKSTAT: &str = "/proc/self/net/sockstat";
+
 fn user_path(req: &Request) -> Result<Outcome, String> {
     let mut deltas = [0i64; 3];
     let mut first = None;
     for d in deltas.iter_mut() {
-        let before = settled_sockets_used()?;
+        let before = settled_sockets_used(OWN_SOCKSTAT)?;
         match sys::user_socket(req.family, req.sock_type, req.protocol, sys::sockets_used) {
             Ok((s, after)) => {
                 *d = after? - before;
                 first.get_or_insert(s);
+                wait_back(OWN_SOCKSTAT, before)?;
             }
             Err(e) => return Ok(Outcome::Err { errno: e as i32, rejected_by_device: false }),
         }
@@ -87,28 +86,58 @@ fn user_path(req: &Request) -> Result<Outcome, String> {
         sock_type: s.sock_type,
         protocol: s.protocol,
         netns: s.netns,
+        netns_cookie: Some(s.netns_cookie),
         sockstat_delta: median3(deltas),
+        caller_sockstat_delta: None,
         nonblock: s.nonblock,
         cloexec: s.cloexec,
     })
 }
 
-fn kernel_path(dev: &Device, req: &Request, netns: Netns) -> Result<Outcome, String> {
+/// How the kernel path names the target, and where its sockstat is read.
+struct KernelTarget {
+    /// `Err(path)`: by path, through the text interface.
+    naming: Result<Netns, String>,
+    /// Created with `hold` (counted in its netns's "sockets: used", like a user socket).
+    hold: bool,
+    /// The target netns's sockstat.
+    sockstat: String,
+    /// Named contexts: the caller's own sockstat, where the socket must not appear.
+    caller_sockstat: Option<&'static str>,
+}
+
+fn kernel_path(dev: &Device, req: &Request, kt: &KernelTarget) -> Result<Outcome, String> {
     let mut deltas = [0i64; 3];
+    let mut caller_deltas = [0i64; 3];
     let mut first = None;
-    for d in deltas.iter_mut() {
+    for i in 0..3 {
         let t0 = dev.totals().map_err(|e| format!("totals: {e}"))?;
-        let before = settled_sockets_used()?;
-        match dev.create(req.family, req.sock_type, req.protocol, netns, false) {
-            Ok(c) => {
-                *d = sys::sockets_used()? - before;
-                let info = dev.info(c.id).map_err(|e| format!("info {}: {e}", c.id))?;
-                dev.release(c.id).map_err(|e| format!("release {}: {e}", c.id))?;
+        let before = settled_sockets_used(&kt.sockstat)?;
+        let caller_before = kt.caller_sockstat.map(settled_sockets_used).transpose()?;
+        let created = match &kt.naming {
+            Ok(netns) => dev.create(req.family, req.sock_type, req.protocol, *netns, kt.hold).map(|c| c.id),
+            Err(path) => dev.create_by_path(req.family, req.sock_type, req.protocol, path, kt.hold),
+        };
+        match created {
+            Ok(id) => {
+                deltas[i] = sys::sockets_used_at(&kt.sockstat)? - before;
+                if let (Some(p), Some(b)) = (kt.caller_sockstat, caller_before) {
+                    caller_deltas[i] = sys::sockets_used_at(p)? - b;
+                }
+                let info = dev.info(id).map_err(|e| format!("info {id}: {e}"))?;
+                dev.release(id).map_err(|e| format!("release {id}: {e}"))?;
                 first.get_or_insert(info);
+                wait_back(&kt.sockstat, before)?;
+                if let (Some(p), Some(b)) = (kt.caller_sockstat, caller_before) {
+                    wait_back(p, b)?;
+                }
             }
             Err(e) => {
+                // A device refusal: counted in `rejected`, not in `attempts` (sock_create_kern()
+                // never ran).
                 let t1 = dev.totals().map_err(|e| format!("totals: {e}"))?;
-                return Ok(Outcome::Err { errno: e as i32, rejected_by_device: t1.rejected > t0.rejected });
+                let by_device = t1.rejected > t0.rejected && t1.attempts == t0.attempts;
+                return Ok(Outcome::Err { errno: e as i32, rejected_by_device: by_device });
             }
         }
     }
@@ -117,38 +146,69 @@ fn kernel_path(dev: &Device, req: &Request, netns: Netns) -> Result<Outcome, Str
         domain: info.family,
         sock_type: info.sock_type,
         protocol: info.protocol,
-        netns: info.netns_inode,
+        netns: Some(info.netns_inode),
+        netns_cookie: None,
         sockstat_delta: median3(deltas),
+        caller_sockstat_delta: kt.caller_sockstat.map(|_| median3(caller_deltas)),
         nonblock: false,
         cloexec: false,
     })
 }
 
-/// Runs the matrix in one context (in a forked child, which may drop privileges).
-fn run_context(dev: &Device, fresh: &std::fs::File, ctx: Context) -> Result<Vec<Row>, String> {
+/// The fresh netns of the named contexts and a process parked in it.
+struct Fresh {
+    ns: File,
+    want: Want,
+    sitter: sys::NetnsSitter,
+}
+
+/// Runs the matrix in one context (in a forked child, which may enter a netns and drop
+/// privileges).
+fn run_context(dev: &Device, fresh: &Fresh, ctx: Context) -> Result<Vec<Row>, String> {
     sys::in_child(|| {
-        let netns = if ctx.fresh_netns {
-            sys::enter_netns(fresh)?;
-            Netns::Fd(fresh.as_raw_fd())
-        } else {
-            Netns::Caller
+        let (ours, _) = sys::user_socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0, || ()).map_err(|e| format!("probe socket: {e}"))?;
+        let own = Want { inode: sys::inode_of("/proc/self/ns/net")?, cookie: ours.netns_cookie };
+        let fd = Netns::Fd(fresh.ns.as_raw_fd());
+        let pid = fresh.sitter.pid();
+        let fresh_sockstat = format!("/proc/{pid}/net/sockstat");
+        let (want, naming) = match ctx.target {
+            Target::Caller => (own, Ok(Netns::Caller)),
+            Target::Entered => {
+                sys::enter_netns(&fresh.ns)?;
+                (fresh.want, Ok(fd))
+            }
+            Target::NamedFd => (fresh.want, Ok(fd)),
+            Target::NamedPath => (fresh.want, Err(format!("/proc/{pid}/ns/net"))),
+            Target::NamedPid => (fresh.want, Ok(Netns::Pid(pid))),
         };
-        let want = sys::inode_of("/proc/self/ns/net")?;
+        let kt = if ctx.named() {
+            KernelTarget { naming, hold: true, sockstat: fresh_sockstat, caller_sockstat: Some(OWN_SOCKSTAT) }
+        } else {
+            KernelTarget { naming, hold: false, sockstat: OWN_SOCKSTAT.into(), caller_sockstat: None }
+        };
+        let reopened;
+        let dev = if ctx.opener_net_raw {
+            dev
+        } else {
+            sys::drop_net_raw()?;
+            reopened = dev.reopen()?;
+            &reopened
+        };
         if !ctx.privileged {
             sys::drop_privileges()?;
         }
         let mut rows = Vec::new();
         for req in MATRIX {
-            let user = user_path(req)?;
-            let kernel = kernel_path(dev, req, netns)?;
-            let verdict = judge(req, ctx.privileged, want, &user, &kernel);
+            let user = if ctx.named() { sys::in_netns(&fresh.ns, || user_path(req))? } else { user_path(req)? };
+            let kernel = kernel_path(dev, req, &kt)?;
+            let verdict = judge(req, &ctx, &want, &user, &kernel);
             rows.push(Row {
                 context: ctx,
                 family: req.family,
                 sock_type: req.sock_type,
                 protocol: req.protocol,
                 note: req.note.into(),
-                netns: want,
+                want,
                 user,
                 kernel,
                 verdict,
@@ -159,7 +219,10 @@ fn run_context(dev: &Device, fresh: &std::fs::File, ctx: Context) -> Result<Vec<
 }
 
 pub fn run(dev: &Device) -> Result<Vec<Row>, String> {
-    let fresh = sys::fresh_netns()?;
+    let ns = sys::fresh_netns()?;
+    let want = Want { inode: ns.metadata().map_err(|e| e.to_string())?.ino(), cookie: sys::cookie_of_netns(&ns)? };
+    let sitter = sys::NetnsSitter::spawn(&ns)?;
+    let fresh = Fresh { ns, want, sitter };
     let mut rows = Vec::new();
     for ctx in CONTEXTS {
         rows.extend(run_context(dev, &fresh, ctx)?);

@@ -83,6 +83,53 @@ impl Device {
         self.ioctl(RSM_IOC_CREATE, &mut c).map(|_| c)
     }
 
+    /// Opens the same device again with this process's current credentials (which the module
+    /// checks as the opener's), through `/proc/self/fd`.
+    pub fn reopen(&self) -> Result<Self, String> {
+        let path = format!("/proc/self/fd/{}", self.fd());
+        OpenOptions::new().read(true).write(true).open(&path).map(|file| Self { file }).map_err(|e| format!("reopen {path}: {e}"))
+    }
+
+    /// One text command (one write); the kernel's errno on failure.
+    pub fn command(&self, line: &str) -> Result<(), Errno> {
+        use std::io::Write;
+        match (&self.file).write(line.as_bytes()) {
+            Ok(n) if n == line.len() => Ok(()),
+            Ok(_) => Err(Errno::EIO),
+            Err(e) => Err(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))),
+        }
+    }
+
+    /// The whole report, read with pread from offset 0 (the descriptor's cursor is untouched).
+    pub fn read_report(&self) -> Result<String, Errno> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            // SAFETY: `buf` is valid for writes of its length.
+            let n = unsafe { libc::pread(self.fd(), buf.as_mut_ptr().cast(), buf.len(), out.len() as libc::off_t) };
+            let n = Errno::result(n)? as usize;
+            if n == 0 {
+                return String::from_utf8(out).map_err(|_| Errno::EILSEQ);
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// A create through the text interface (`create F T P netns=PATH [hold]`), which takes the
+    /// netns by path; returns the new socket's id: the newest socket line of this process.
+    pub fn create_by_path(&self, family: i32, sock_type: i32, protocol: i32, path: &str, hold: bool) -> Result<u64, Errno> {
+        let hold = if hold { " hold" } else { "" };
+        self.command(&format!("create {family} {sock_type} {protocol} netns={path}{hold}\n"))?;
+        let me = format!("pid={}", std::process::id());
+        self.read_report()?
+            .lines()
+            .filter_map(|l| l.strip_prefix("socket id="))
+            .filter(|l| l.split_whitespace().any(|kv| kv == me))
+            .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+            .max()
+            .ok_or(Errno::ENOENT)
+    }
+
     pub fn release(&self, id: u64) -> Result<u64, Errno> {
         let mut r = RsmRelease { id, ..Default::default() };
         self.ioctl(RSM_IOC_RELEASE, &mut r).map(|_| r.released)

@@ -3,6 +3,7 @@
 
 mod bench;
 mod compare;
+mod contexts;
 mod device;
 mod devtest;
 mod failnth;

@@ -9,15 +9,21 @@ use std::os::unix::fs::MetadataExt;
 /// `SIOCGSKNS` (linux/sockios.h): an fd of a socket's network namespace.
 const SIOCGSKNS: libc::c_ulong = 0x894C;
 
+/// `SO_NETNS_COOKIE` (asm-generic/socket.h, Linux 5.14): the 64-bit cookie of the socket's
+/// network namespace; needs no capability.
+const SO_NETNS_COOKIE: i32 = 71;
+
 /// What a user socket is, read back from it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UserSock {
     pub domain: i32,
     pub sock_type: i32,
     pub protocol: i32,
-    /// Netns inode (via SIOCGSKNS, or the process's when that is not permitted).
-    pub netns: u64,
-    pub netns_via_siocgskns: bool,
+    /// Netns inode via SIOCGSKNS; `None` when that is not permitted (it needs CAP_NET_ADMIN),
+    /// never a stand-in such as the process's own namespace.
+    pub netns: Option<u64>,
+    /// The socket's netns cookie (`SO_NETNS_COOKIE`), observed for every caller.
+    pub netns_cookie: u64,
     pub nonblock: bool,
     pub cloexec: bool,
 }
@@ -48,13 +54,14 @@ pub fn user_socket<T>(family: i32, sock_type: i32, protocol: i32, while_open: im
     let proto = getsockopt_int(fd, libc::SO_PROTOCOL)?;
     // SAFETY: SIOCGSKNS takes no argument and returns a new fd or -1.
     let nsfd = unsafe { libc::ioctl(fd, SIOCGSKNS as _) };
-    let (netns, via) = if nsfd >= 0 {
+    let netns = if nsfd >= 0 {
         // SAFETY: a fresh fd from SIOCGSKNS, owned here.
         let ns = unsafe { File::from_raw_fd(nsfd) };
-        (ns.metadata().map(|m| m.ino()).unwrap_or(0), true)
+        ns.metadata().map(|m| m.ino()).ok()
     } else {
-        (inode_of("/proc/self/ns/net").unwrap_or(0), false)
+        None
     };
+    let netns_cookie = netns_cookie(fd)?;
     // SAFETY: fcntl queries on a valid fd.
     let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     // SAFETY: as above.
@@ -65,20 +72,43 @@ pub fn user_socket<T>(family: i32, sock_type: i32, protocol: i32, while_open: im
         sock_type: ty,
         protocol: proto,
         netns,
-        netns_via_siocgskns: via,
+        netns_cookie,
         nonblock: fl >= 0 && fl & libc::O_NONBLOCK != 0,
         cloexec: fdfl >= 0 && fdfl & libc::FD_CLOEXEC != 0,
     }, measured))
 }
 
+/// `SO_NETNS_COOKIE` of a socket.
+pub fn netns_cookie(fd: i32) -> Result<u64, Errno> {
+    let mut v: u64 = 0;
+    let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are valid out pointers of the sizes passed.
+    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, SO_NETNS_COOKIE, (&mut v as *mut u64).cast(), &mut len) };
+    Errno::result(rc).map(|_| v)
+}
+
+/// The cookie of the netns `ns` names, read from a unix socket made there (the process enters
+/// it for the socket() call and comes back; needs CAP_SYS_ADMIN).
+pub fn cookie_of_netns(ns: &File) -> Result<u64, String> {
+    in_netns(ns, || {
+        let (s, ()) = user_socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0, || ()).map_err(|e| format!("probe socket: {e}"))?;
+        Ok(s.netns_cookie)
+    })
+}
+
 /// "sockets: used" of /proc/self/net/sockstat (the current netns).
 pub fn sockets_used() -> Result<i64, String> {
+    sockets_used_at("/proc/self/net/sockstat")
+}
+
+/// "sockets: used" of a sockstat file (`/proc/PID/net/sockstat`: the netns of process PID).
+pub fn sockets_used_at(path: &str) -> Result<i64, String> {
     let mut s = String::new();
-    File::open("/proc/self/net/sockstat").and_then(|mut f| f.read_to_string(&mut s)).map_err(|e| format!("sockstat: {e}"))?;
+    File::open(path).and_then(|mut f| f.read_to_string(&mut s)).map_err(|e| format!("{path}: {e}"))?;
     s.lines()
         .find_map(|l| l.strip_prefix("sockets: used "))
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| "sockstat: no 'sockets: used' line".to_string())
+        .ok_or_else(|| format!("{path}: no 'sockets: used' line"))
 }
 
 /// A new, empty network namespace, returned as an open nsfs fd; this process stays where it was.
@@ -92,6 +122,106 @@ pub fn fresh_netns() -> Result<File, String> {
 
 pub fn enter_netns(ns: &File) -> Result<(), String> {
     nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns: {e}"))
+}
+
+/// Runs `f` inside the netns `ns` and comes back to the current one, whatever `f` returned.
+pub fn in_netns<T>(ns: &File, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    let home = File::open("/proc/thread-self/ns/net").map_err(|e| format!("/proc/thread-self/ns/net: {e}"))?;
+    enter_netns(ns)?;
+    let r = f();
+    enter_netns(&home).map_err(|e| format!("back home: {e}"))?;
+    r
+}
+
+/// Drops CAP_NET_RAW from every capability set of this process (and its bounding set) and
+/// keeps the others: uid 0 with CAP_NET_ADMIN but without CAP_NET_RAW.
+pub fn drop_net_raw() -> Result<(), String> {
+    const CAP_NET_RAW: u32 = 13;
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    // _LINUX_CAPABILITY_VERSION_3: two Data words (capabilities 0-31 and 32-63).
+    let mut hdr = Header { version: 0x2008_0522, pid: 0 };
+    let mut data = [Data::default(); 2];
+    // SAFETY: PR_CAPBSET_DROP takes a capability number; no pointers.
+    Errno::result(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, CAP_NET_RAW as libc::c_ulong, 0, 0, 0) })
+        .map_err(|e| format!("PR_CAPBSET_DROP: {e}"))?;
+    // SAFETY: capget with a v3 header and room for its two data words.
+    Errno::result(unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut Header, data.as_mut_ptr()) })
+        .map_err(|e| format!("capget: {e}"))?;
+    let bit = 1u32 << CAP_NET_RAW;
+    data[0].effective &= !bit;
+    data[0].permitted &= !bit;
+    data[0].inheritable &= !bit;
+    // SAFETY: capset with the v3 header and the two data words read above.
+    Errno::result(unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut Header, data.as_ptr()) })
+        .map_err(|e| format!("capset: {e}"))?;
+    // The kernel's view: CapEff of /proc/self/status without bit 13.
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:")).and_then(|v| u64::from_str_radix(v.trim(), 16).ok());
+    match eff {
+        Some(e) if e & (1 << CAP_NET_RAW) == 0 && e & (1 << 12) != 0 => Ok(()),
+        other => Err(format!("CapEff after dropping CAP_NET_RAW: {other:x?}")),
+    }
+}
+
+/// A process parked in a network namespace, so that the namespace can be named by pid and by
+/// `/proc/PID/ns/net`, and its sockstat read from outside. Killed and reaped on drop.
+pub struct NetnsSitter {
+    pid: nix::unistd::Pid,
+}
+
+impl NetnsSitter {
+    /// Only call while the process is single-threaded.
+    pub fn spawn(ns: &File) -> Result<Self, String> {
+        use nix::unistd::{fork, ForkResult};
+        // SAFETY: single-threaded caller (contract above); the child only enters the netns
+        // and sleeps until killed, leaving with _exit.
+        match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
+            ForkResult::Child => {
+                let code = if enter_netns(ns).is_ok() { 0 } else { 1 };
+                if code == 0 {
+                    loop {
+                        // SAFETY: pause has no preconditions.
+                        unsafe { libc::pause() };
+                    }
+                }
+                // SAFETY: leaving the forked child without running the parent's destructors.
+                unsafe { libc::_exit(code) }
+            }
+            ForkResult::Parent { child } => {
+                let s = Self { pid: child };
+                let want = ns.metadata().map(|m| m.ino()).map_err(|e| e.to_string())?;
+                for _ in 0..500 {
+                    if inode_of(&format!("/proc/{child}/ns/net")).ok() == Some(want) {
+                        return Ok(s);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Err(format!("process {child} did not enter netns {want}"))
+            }
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid.as_raw()
+    }
+}
+
+impl Drop for NetnsSitter {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(self.pid, None);
+    }
 }
 
 /// Becomes uid/gid 65534 with no supplementary groups; the kernel then clears every capability.
