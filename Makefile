@@ -5,6 +5,7 @@
 #   make demo       set up if needed, boot the VM, load the module, show /dev/rust_sockmod
 #   make test       set up if needed, build everything, run host tests and VM tests
 #   make bench      benchmarks in the VM (table scale; the two paths for UDP, TCP, unix)
+#   make mutants    break scratch copies on purpose; the suite must fail on each
 #   make clean | modules_install | rust-analyzer
 #
 # Crate root: rust_sockmod.o (see Kbuild) -- named here so the kernel's rust-analyzer
@@ -17,7 +18,7 @@ RUSTC ?= /usr/bin/rustc
 BINDGEN ?= $(RSM_CACHE)/tools/bin/bindgen
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN)
 
-.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug bench userspace
+.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug bench userspace mutants
 
 all: modules
 
@@ -58,3 +59,6 @@ test-debug:
 
 bench:
 	bash scripts/bench.sh
+
+mutants:
+	bash scripts/mutants.sh

@@ -54,10 +54,19 @@ g_pass=$(grep '^ok ' "$OUT/guest.tap" | grep -vc '# SKIP' || true)
 g_skip=$(grep '^ok ' "$OUT/guest.tap" | grep -c '# SKIP' || true)
 [ "$g_skip" = 0 ] || echo "# vm: $g_skip tests skipped (not counted as passed): $(grep '^ok .*# SKIP' "$OUT/guest.tap" | sed 's/^ok [0-9]* - //' | paste -sd';')"
 g_fail=$(grep -c '^not ok ' "$OUT/guest.tap" || true)
-if ! grep -q '^1\.\.[0-9]' "$OUT/guest.tap"; then
-    echo "not ok - vm: the guest suite did not complete (exit $vm_rc; console: $OUT/vm-console.log)"
+# The guest prints its plan first ("1..N", the sum of every part's declared checks): tests that
+# were planned but never reported (a part or the VM that stopped early) count as failed.
+g_plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$OUT/guest.tap" | head -n 1)
+g_seen=$(grep -cE '^(not )?ok ' "$OUT/guest.tap" || true)
+if [ -z "$g_plan" ]; then
+    echo "not ok - vm: the guest suite printed no plan (exit $vm_rc; console: $OUT/vm-console.log)"
     tail -n 30 "$OUT/vm-console.log" | sed 's/^/# /'
     g_fail=$((g_fail + 1))
+elif [ "$g_seen" != "$g_plan" ]; then
+    echo "not ok - vm: $g_seen of $g_plan planned tests reported (exit $vm_rc; console: $OUT/vm-console.log)"
+    tail -n 30 "$OUT/vm-console.log" | sed 's/^/# /'
+    missing=$((g_plan - g_seen)); [ "$missing" -gt 0 ] || missing=1
+    g_fail=$((g_fail + missing))
 elif [ "$vm_rc" != 0 ] && [ "$g_fail" = 0 ]; then
     echo "not ok - vm: guest exited $vm_rc with no failing test"; g_fail=$((g_fail + 1))
 fi

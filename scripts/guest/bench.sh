@@ -5,6 +5,10 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 UT="$ROOT/userspace_test/target/release/userspace_test"
+# The kernel log captured from boot and scanned with the suite's own pattern (dmesg-check.sh).
+KMSG_LOG="${RSM_OUT:-/tmp}/kmsg-bench.log"
+source "$ROOT/scripts/guest/dmesg-check.sh"
+kmsg_start
 LIVE=${RSM_BENCH_LIVE:-100000}
 insmod "$ROOT/rust_sockmod.ko" max_sockets=$((LIVE + 1000))
 for _ in $(seq 50); do [ -c /dev/rust_sockmod ] && break; sleep 0.1; done
@@ -19,5 +23,6 @@ for kind in "inet dgram udp" "inet stream tcp" "unix stream 0"; do
         --svg "${RSM_OUT:-/tmp}/bench-${kind// /-}.svg"
 done
 rmmod rust_sockmod
-if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|refcount_t:|kmemleak|lockdep'; then echo "dmesg: SPLAT"; exit 1; fi
+bad=$(kmsg_splats all); kmsg_stop
+if [ -n "$bad" ]; then printf '%s\n' "$bad"; echo "dmesg: SPLAT"; exit 1; fi
 echo "dmesg: clean"

@@ -22,12 +22,12 @@ unload() { rmmod rust_sockmod; }
 # time_left: seconds before the VM's time limit (RSM_VM_TIMEOUT, counted from boot), less a
 # minute for the last checks and the shutdown.
 time_left() { local up; up=$(cut -d. -f1 /proc/uptime); echo $(( ${RSM_VM_TIMEOUT:-100000} - 60 - up )); }
-# fits LABEL SECONDS: true if a test estimated at SECONDS fits in the time left; otherwise a TAP
-# skip line for it (test.sh counts skips apart from passes).
+# fits LABEL SECONDS CHECKS: true if a test estimated at SECONDS fits in the time left;
+# otherwise one TAP skip line for each of its CHECKS (test.sh counts skips apart from passes).
 fits() {
-    local left; left=$(time_left)
+    local left i; left=$(time_left)
     [ "$left" -ge "$2" ] && return 0
-    ok "$1 # SKIP needs about $2 s, $left s left before the VM time limit"
+    for i in $(seq "$3"); do ok "$1 ($i/$3) # SKIP needs about $2 s, $left s left before the VM time limit"; done
     return 1
 }
 # Socket families the test kernels build as modules (kconfig/base.config):

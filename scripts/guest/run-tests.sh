@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# In-guest test suite (runs as root inside the virtme-ng VM). Prints TAP.
+# In-guest test suite (runs as root inside the virtme-ng VM). Prints TAP, with the plan first:
+# every part declares its number of checks ("# plan: N" at its top; t_hardening.sh adds one
+# per test with kmemleak), each part runs in a subshell and is followed by a check that it
+# printed exactly that many and exited 0, so a part that stops early fails the run.
 # usage: run-tests.sh OUTDIR
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -8,29 +11,47 @@ OUT=${1:-/tmp}
 # RSM_KO: another build of the module (e.g. a deliberately broken scratch copy) under these tests.
 KO=${RSM_KO:-$ROOT/rust_sockmod.ko}
 UT="$ROOT/userspace_test/target/release/userspace_test"
+KMSG_LOG="$OUT/kmsg.log"
 source "$HERE/tap.sh"
 source "$HERE/lib.sh"
 source "$HERE/dmesg-check.sh"
 
+# RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
+PARTS=${RSM_PARTS:-load text netns perm boundaries modproto limits concurrency compare hardening}
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+# The plan: the boot check, each part's checks and its completion check, the 3 final checks.
+plan=4
+for part in $PARTS; do
+    n=$(part_plan "$HERE/t_$part.sh") || { echo "Bail out! t_$part.sh declares no plan"; exit 1; }
+    plan=$((plan + n + 1))
+done
 echo "TAP version 13"
-echo "# guest kernel $(uname -r), $(nproc) cpus"
+echo "1..$plan"
+echo "# guest kernel $(uname -r), $(nproc) cpus, parts: $PARTS"
+kmsg_start
 dmesg_clean "boot, before the module"
-dmesg > "$OUT/dmesg-boot.txt"
 dmesg -C
 mkdir -p /run/netns
 
-# RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
-for part in ${RSM_PARTS:-load text netns perm boundaries modproto limits concurrency compare hardening}; do
+for part in $PARTS; do
     echo "# --- $part"
     part_t0=$SECONDS
-    source "$HERE/t_$part.sh"
+    want=$(part_plan "$HERE/t_$part.sh")
+    ( source "$HERE/t_$part.sh" ) | tee "$OUT/part-$part.tap"
+    rc=${PIPESTATUS[0]}
+    got=$(grep -cE '^(not )?ok ' "$OUT/part-$part.tap")
+    TAP_FAIL=$((TAP_FAIL + $(grep -c '^not ok ' "$OUT/part-$part.tap")))
+    TAP_N=$((TAP_N + got))
+    if [ "$rc" = 0 ] && [ "$got" = "$want" ]; then ok "part $part: its $want planned checks ran, exit 0"
+    else not_ok "part $part: $got of $want planned checks ran, exit $rc"; fi
     echo "# --- $part took $((SECONDS - part_t0)) s (suite at $SECONDS s)"
 done
 
 echo "# --- unload"
 check "rmmod at the end" unload
 check "device node removed" test ! -e "$DEV"
-dmesg_clean "after the whole suite"
+dmesg_clean "the whole run, from boot" all
 dmesg > "$OUT/dmesg.txt"
+kmsg_stop
 tap_done
-[ "$TAP_FAIL" = 0 ]
+[ "$TAP_FAIL" = 0 ] && [ "$TAP_N" = "$plan" ]

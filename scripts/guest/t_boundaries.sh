@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 18
 # Inputs that must not reach further than they should (issue 9): a netns= path is looked up,
 # never opened; an ioctl whose reply cannot be copied keeps nothing; a listen backlog is bounded
 # as listen(2) bounds it. Each refusal leaves its rate-limited dmesg line (the limiter lets one

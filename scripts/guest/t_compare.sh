@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 26
 # userspace_test: compare, lifetime, bench (short), trace, and its handling of bad input.
 
 # tipc and rds have no net-pf alias: load them by name (t_modproto.sh may not have run).

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 6
 # Concurrent openers creating, releasing, reading and issuing text commands at once.
 
 ip netns add c1; ip netns add c2

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 11
 # max_sockets: beyond it, ENOSPC; the table and counters stay consistent.
 
 check "rmmod before reloading with max_sockets=3" unload

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 15
 # Loading, the device node, the report header, rmmod while open, unloading.
 
 check "insmod rust_sockmod.ko" load

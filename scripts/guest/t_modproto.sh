@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 84
 # Socket families built as modules, as a distribution kernel builds them (kconfig/base.config).
 # Each protocol module is loaded after rust_sockmod — by the module's own create
 # (sock_create_kern -> request_module -> modprobe) where the family has an alias, by modprobe

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 23
 # Target namespaces (bind mount, fd, pid) and both lifetime models across `ip netns del`.
 
 check "ip netns add blue, red" sh -c "ip netns add blue && ip netns add red"

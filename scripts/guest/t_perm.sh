@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# plan: 49
 # Permissions: the device must not become a way around CAP_NET_ADMIN / CAP_NET_RAW.
 
 drop() { local cap=$1; shift; capsh --drop="$cap" -- -c "$*"; }

@@ -1,14 +1,15 @@
 # shellcheck shell=bash
+# plan: 47
 # The text command interface and the report's socket and stats sections.
 
-# Run in this shell (not through `check`, which forks) so the creator is this shell's pid.
+# Run in this shell (not through `check`, which forks) so the creator is this shell's pid ($BASHPID: the part runs in a subshell, $$ is the parent's).
 if cmd "create inet stream tcp"; then ok "create inet stream tcp (text)"; else not_ok "create inet stream tcp (text)"; fi
 line=$(socket_lines | tail -1)
 myns=$(netns_inode /proc/self/ns/net)
 check "socket line: family/type/protocol/state by name and number" grep -q \
     "family=inet(2) type=stream(1) protocol=tcp(6) state=CLOSE(7) hold=no " <<<"$line"
 check "socket line: netns is the caller's ($myns)" grep -q "netns=$myns " <<<"$line"
-check "socket line: creator comm is the writing shell" grep -q "pid=$$ comm=bash " <<<"$line"
+check "socket line: creator comm is the writing shell" grep -q "pid=$BASHPID comm=bash " <<<"$line"
 check "socket line: latency measured" grep -Eq "latency_ns=[1-9][0-9]*$" <<<"$line"
 check "create inet6 dgram udp" cmd "create inet6 dgram udp"
 check "create unix seqpacket" cmd "create unix seqpacket"

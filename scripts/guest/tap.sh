@@ -17,4 +17,14 @@ expect_fail() {
     elif grep -q -- "$want" <<<"$out"; then ok "$desc"
     else not_ok "$desc (wanted '$want')"; printf '%s\n' "$out" | tail -n 5 | diag; fi
 }
-tap_done() { echo "1..$TAP_N"; echo "# guest: $((TAP_N - TAP_FAIL)) passed, $TAP_FAIL failed"; }
+tap_done() { echo "# guest: $((TAP_N - TAP_FAIL)) passed, $TAP_FAIL failed, $TAP_N reported"; }
+# part_plan FILE: the number of checks a part declares ("# plan: N" in its first lines, plus
+# "# plan-kmemleak: M" when this kernel has kmemleak).
+part_plan() {
+    local n k
+    n=$(sed -n '1,10s/^# plan: \([0-9]*\)$/\1/p' "$1")
+    [ -n "$n" ] || return 1
+    k=$(sed -n '1,10s/^# plan-kmemleak: \([0-9]*\)$/\1/p' "$1")
+    [ -n "$k" ] && [ -w /sys/kernel/debug/kmemleak ] && n=$((n + k))
+    echo "$n"
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# make mutants: checks that the suite can fail. Each mutant below breaks a scratch copy of the
+# project on purpose (one replacement in one file); the parts of the VM suite that must see it
+# run against that copy on the normal kernel; a mutant whose run passes is MISSED and fails
+# this script. Needs the normal kernel and a built tree (make test builds both).
+#   usage: mutants.sh [NAME...]   (default: all)
+source "$(dirname "$0")/lib.sh"
+KDIR=$(rsm_kernel_link normal)
+M="$RSM_CACHE/mutants"
+mkdir -p "$M"
+[ -f "$RSM_ROOT/rust_sockmod.ko" ] && [ -x "$RSM_ROOT/userspace_test/target/release/userspace_test" ] \
+    || rsm_die "mutants: build the module and userspace_test first (make test, or make && make userspace)"
+
+# NAME | file | guest parts | the failing check that must appear (grep -E on "not ok" lines)
+# The replacement (old text, new text) follows each row in mutation_text below.
+MUTANTS=(
+    "netns-ignored|src/ops.rs|load compare|named by fd, path and pid"
+    "no-net-raw-check|src/ops.rs|load compare|opened without CAP_NET_RAW"
+    "user-socket-elsewhere|userspace_test/src/compare.rs|load compare|observed by SO_NETNS_COOKIE"
+    "part-stops-early|scripts/guest/t_limits.sh|load limits|part limits: [0-9]+ of 11 planned"
+    "part-exits-nonzero|scripts/guest/t_limits.sh|load limits|part limits: .*exit 3"
+    "splat-scrolled-away|scripts/guest/t_limits.sh|load limits|dmesg clean \\(the whole run"
+)
+# mutation_text NAME: prints OLD, a line "=====", NEW.
+mutation_text() {
+    case $1 in
+    netns-ignored) cat <<'T'
+        NetnsSel::Fd(fd) => NetRef::from_fd(*fd),
+        NetnsSel::Path(p) => NetRef::from_path(p),
+        NetnsSel::Pid(pid) => NetRef::from_pid(*pid),
+=====
+        NetnsSel::Fd(fd) => NetRef::from_fd(*fd).map(|_| NetRef::current()),
+        NetnsSel::Path(p) => NetRef::from_path(p).map(|_| NetRef::current()),
+        NetnsSel::Pid(pid) => NetRef::from_pid(*pid).map(|_| NetRef::current()),
+T
+    ;;
+    no-net-raw-check) cat <<'T'
+    if raw && !net.file_capable(file, CAP_NET_RAW) {
+=====
+    if raw && false && !net.file_capable(file, CAP_NET_RAW) {
+T
+    ;;
+    user-socket-elsewhere) cat <<'T'
+            let user = if ctx.named() { sys::in_netns(&fresh.ns, || user_path(req))? } else { user_path(req)? };
+=====
+            let user = user_path(req)?;
+T
+    ;;
+    part-stops-early) cat <<'T'
+check "three sockets live" test "$(totals live)" = 3
+=====
+check "three sockets live" test "$(totals live)" = 3
+return 0
+T
+    ;;
+    part-exits-nonzero) cat <<'T'
+check "insmod again (default limits)" load
+=====
+check "insmod again (default limits)" load
+exit 3
+T
+    ;;
+    splat-scrolled-away) cat <<'T'
+check "insmod again (default limits)" load
+=====
+check "insmod again (default limits)" load
+echo "WARNING: injected by the splat-scrolled-away mutant" > /dev/kmsg
+echo on > /proc/sys/kernel/printk_devkmsg
+for i in $(seq 3000); do echo "rsm filler $i: $(printf '%0100d' 0)" > /dev/kmsg; done
+dmesg -C
+T
+    ;;
+    esac
+}
+
+# The scratch tree: the working tree without build products.
+make_copy() {
+    local dst=$1
+    rm -rf "$dst"; mkdir -p "$dst/userspace_test/target/release"
+    (cd "$RSM_ROOT" && tar --exclude=./userspace_test/target --exclude=./.git --exclude='*.o' --exclude='*.ko' \
+        --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' --exclude=Module.symvers --exclude=modules.order -cf - .) \
+        | tar -C "$dst" -xf -
+    cp "$RSM_ROOT/userspace_test/target/release/userspace_test" "$dst/userspace_test/target/release/"
+}
+
+apply_mutation() {
+    local file=$1 name=$2
+    MUT_FILE=$file MUT_TEXT=$(mutation_text "$name") python3 - <<'PY'
+import os, sys
+f = os.environ["MUT_FILE"]; old, new = os.environ["MUT_TEXT"].split("\n=====\n")
+s = open(f).read()
+if s.count(old) != 1:
+    sys.exit(f"mutation text not found once in {f} (the code changed: update scripts/mutants.sh)")
+open(f, "w").write(s.replace(old, new))
+PY
+}
+
+export PATH="$RSM_VENV/bin:$PATH"
+caught=0; missed=0; t0=$(date +%s)
+for spec in "${MUTANTS[@]}"; do
+    IFS='|' read -r name file parts want <<<"$spec"
+    [ $# -gt 0 ] && [[ " $* " != *" $name "* ]] && continue
+    dst="$M/$name"; out="$M/$name.out"
+    make_copy "$dst"
+    apply_mutation "$dst/$file" "$name" || rsm_die "mutant $name: cannot apply"
+    case $file in
+        src/*) make -C "$dst" KDIR="$KDIR" modules >"$M/$name.build.log" 2>&1 || rsm_die "mutant $name: module build failed" "$M/$name.build.log" ;;
+        userspace_test/*) (cd "$dst/userspace_test" && CARGO_TARGET_DIR="$M/cargo-target" cargo build --release --locked \
+                && cp "$M/cargo-target/release/userspace_test" target/release/) >"$M/$name.build.log" 2>&1 \
+                || rsm_die "mutant $name: userspace_test build failed" "$M/$name.build.log" ;;
+    esac
+    [ -f "$dst/rust_sockmod.ko" ] || cp "$RSM_ROOT/rust_sockmod.ko" "$dst/"
+    rm -rf "$out"; mkdir -p "$out"
+    set +e
+    RSM_VM_APPEND=slub_debug=FZPU RSM_VM_TIMEOUT=900 bash "$dst/scripts/vm-run.sh" normal "$out" \
+        "RSM_SCALE=quick RSM_VM_TIMEOUT=900 RSM_PARTS='$parts' bash $dst/scripts/guest/run-tests.sh $out" >"$out/tap.txt" 2>&1
+    set -e
+    if grep '^not ok ' "$out/tap.txt" | grep -qE -- "$want"; then
+        caught=$((caught + 1)); echo "ok - mutant $name ($file): caught by: $(grep '^not ok ' "$out/tap.txt" | grep -E -- "$want" | head -n 1 | sed 's/^not ok [0-9]* - //')"
+    else
+        missed=$((missed + 1)); echo "not ok - mutant $name ($file): MISSED (no failing check matching '$want'; TAP: $out/tap.txt)"
+    fi
+    grep '^not ok ' "$out/tap.txt" | sed 's/^/#   /' | cut -c1-160
+done
+echo "# mutants: $(( $(date +%s) - t0 )) s"
+echo "mutants: $caught caught, $missed missed"
+[ "$missed" = 0 ]
