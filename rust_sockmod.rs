@@ -83,7 +83,12 @@ struct RustSockmod {
 
 impl kernel::InPlaceModule for RustSockmod {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        state::init(*module_parameters::max_sockets.value());
+        // probes.mk: 7.3 returns the value, 7.2 a reference.
+        #[cfg(rsm_param_value_copy)]
+        let max_sockets = module_parameters::max_sockets.value();
+        #[cfg(not(rsm_param_value_copy))]
+        let max_sockets = *module_parameters::max_sockets.value();
+        state::init(max_sockets);
         try_pin_init!(Self {
             _state: state::StateGuard,
             _pernet: pernet::PernetRegistration::register()?,

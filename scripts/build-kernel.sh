@@ -1,58 +1,76 @@
 #!/usr/bin/env bash
-# Builds (or reuses) the Rust-enabled test kernel.   usage: build-kernel.sh [normal|debug]
+# Builds (or reuses) the Rust-enabled test kernel and prints its build directory on stdout
+# (also linked as $RSM_CACHE/kernel/FLAVOUR).   usage: [KVER=...] build-kernel.sh [normal|debug]
 # The build directory is keyed by kernel package version, config fragments and toolchain
 # versions; a directory counts as built only once it carries the .complete mark.
 source "$(dirname "$0")/lib.sh"
+source "$RSM_ROOT/scripts/apt.sh"
 
 FLAVOUR="${1:-normal}"
+# The configuration: `make tinyconfig`, then kconfig/lean.config (what a virtme-ng guest and
+# the suite need beyond it), base.config, and for the debug flavour debug.config.
 case "$FLAVOUR" in
-    normal) FRAGS=("$RSM_ROOT/kconfig/base.config") ;;
-    debug)  FRAGS=("$RSM_ROOT/kconfig/base.config" "$RSM_ROOT/kconfig/debug.config") ;;
+    normal) FRAGS=("$RSM_ROOT/kconfig/lean.config" "$RSM_ROOT/kconfig/base.config") ;;
+    debug)  FRAGS=("$RSM_ROOT/kconfig/lean.config" "$RSM_ROOT/kconfig/base.config" "$RSM_ROOT/kconfig/debug.config") ;;
     *) rsm_die "build-kernel: unknown flavour '$FLAVOUR' (normal|debug)" ;;
 esac
 
 SRC_APT="$RSM_CACHE/apt-src"
-apt_src() {
-    local cmd=$1; shift
-    "$cmd" -o Dir::Etc::SourceList="$SRC_APT/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
-        -o Dir::State::Lists="$SRC_APT/lists" -o Dir::Cache="$SRC_APT/cache" \
-        -o Dir::State::Status=/dev/null -o Debug::NoLocking=1 "$@"
+apt_src() { rsm_apt_query "$SRC_APT" "$@"; }
+
+# Which kernel: KVER (make test KVER=...): empty = the newest linux-source-7.x the archive
+# serves; a series ("7.2") = the newest version of it; an exact version ("7.2.13-1") = that one
+# (used from the cache without asking the archive when it is there). Prints "PACKAGE VERSION".
+series_of() { local v=${1%%-*}; echo "${v%.*}"; }
+newest() { local best="" v; while read -r v; do
+    if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi; done; echo "$best"; }
+select_kernel() {
+    local want=${KVER:-} served log="$RSM_LOGS/fetch-source.log" p v pick
+    if [[ "$want" =~ ^7\.[0-9]+\.[0-9]+- ]] && [ -f "$RSM_CACHE/src/linux-$want/.complete" ]; then
+        echo "linux-source-$(series_of "$want") $want"; return
+    fi
+    rsm_apt_sources "$SRC_APT" sid trixie-backports
+    if ! apt_src apt-get update >"$log" 2>&1; then
+        # Offline: the newest cached source that matches.
+        pick=$(ls -d "$RSM_CACHE"/src/linux-7.*/.complete 2>/dev/null | sed 's|.*/linux-||; s|/.complete||' \
+            | while read -r v; do [ -z "$want" ] || [ "$want" = "$v" ] || [ "$want" = "$(series_of "$v")" ] && echo "$v"; done | newest)
+        [ -n "$pick" ] || rsm_die "kernel: the archive cannot be reached and no cached source matches KVER='${want}'" "$log"
+        rsm_log "kernel: archive unreachable; using the cached linux-source $pick"
+        echo "linux-source-$(series_of "$pick") $pick"; return
+    fi
+    served=$(for p in $(apt_src apt-cache pkgnames linux-source-7. | grep -E '^linux-source-7\.[0-9]+$'); do
+        apt_src apt-cache madison "$p" | awk -v p="$p" '{print p, $3}'; done | sort -u)
+    [ -n "$served" ] || rsm_die "kernel: the archive serves no linux-source-7.x package" "$log"
+    case $want in
+        "") pick=$(awk '{print $2}' <<<"$served" | newest) ;;
+        7.[0-9]*-*) pick=$(awk -v w="$want" '$2 == w {print $2}' <<<"$served") ;;
+        7.[0-9]*) pick=$(awk -v p="linux-source-$want" '$1 == p {print $2}' <<<"$served" | newest) ;;
+        *) rsm_die "kernel: KVER='$want' is neither a series (7.3) nor a version (7.3.4-1~bpo13+1)" ;;
+    esac
+    if [ -z "$pick" ]; then
+        rsm_log "kernel: KVER=$want is not served by the archive; it serves: $(awk '{printf "%s%s", sep, $2; sep=", "}' <<<"$served")"
+        exit 1
+    fi
+    echo "linux-source-$(series_of "$pick") $pick"
 }
 
-# Fetch and extract linux-source-7.2 once per package version. Prints the source directory.
+# Fetch and extract a linux-source package once per version. Prints the source directory.
 fetch_source() {
-    local v dir
-    for v in $RSM_KERNEL_VERSIONS; do
-        dir="$RSM_CACHE/src/linux-$v"
-        [ -f "$dir/.complete" ] && { echo "$dir"; return; }
-    done
-    local log="$RSM_LOGS/fetch-source.log"
-    mkdir -p "$SRC_APT/lists/partial" "$SRC_APT/cache/archives/partial" "$RSM_CACHE/src"
-    cat > "$SRC_APT/sources.list" <<'SRC'
-deb http://deb.debian.org/debian sid main
-deb http://deb.debian.org/debian trixie-backports main
-SRC
-    rsm_log "kernel: fetching $RSM_KERNEL_PKG (private apt lists in $SRC_APT)"
-    apt_src apt-get update >"$log" 2>&1 || rsm_die "kernel: apt-get update for the source package failed" "$log"
-    local got=""
-    for v in $RSM_KERNEL_VERSIONS; do
-        if (cd "$RSM_CACHE/src" && apt_src apt-get download "$RSM_KERNEL_PKG=$v") >>"$log" 2>&1; then
-            got=$v; break
-        fi
-        rsm_log "kernel: $RSM_KERNEL_PKG=$v not available, trying the next pinned version"
-    done
-    [ -n "$got" ] || rsm_die "kernel: none of the pinned versions ($RSM_KERNEL_VERSIONS) could be downloaded" "$log"
-    dir="$RSM_CACHE/src/linux-$got"
+    local pkg=$1 v=$2 dir="$RSM_CACHE/src/linux-$2" log="$RSM_LOGS/fetch-source.log" deb
+    [ -f "$dir/.complete" ] && { echo "$dir"; return; }
+    mkdir -p "$RSM_CACHE/src"
+    rsm_log "kernel: fetching $pkg $v (private apt lists in $SRC_APT)"
+    (cd "$RSM_CACHE/src" && rm -f "${pkg}_"*"_all.deb" && apt_src apt-get download "$pkg=$v") >>"$log" 2>&1 \
+        || rsm_die "kernel: downloading $pkg=$v failed" "$log"
     rm -rf "$dir" "$dir.tmp"; mkdir -p "$dir.tmp"
-    local deb
-    deb=$(ls "$RSM_CACHE/src/${RSM_KERNEL_PKG}_"*"_all.deb" | head -1)
+    deb=$(ls "$RSM_CACHE/src/${pkg}_"*"_all.deb" | head -1)
     rsm_log "kernel: extracting $(basename "$deb")"
-    dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$RSM_KERNEL_PKG.tar.xz" \
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" \
         | tar -xJ -C "$dir.tmp" --strip-components=1 >>"$log" 2>&1 \
         || rsm_die "kernel: extracting $deb failed" "$log"
     rm -f "$deb"
     mv "$dir.tmp" "$dir"
-    echo "$got" > "$dir/.complete"
+    echo "$v" > "$dir/.complete"
     echo "$dir"
 }
 
@@ -82,17 +100,19 @@ mkdir -p "$RSM_CACHE/kernel"
 exec 9>"$RSM_CACHE/kernel/.build-$FLAVOUR.lock"
 flock 9 || rsm_die "kernel ($FLAVOUR): cannot lock $RSM_CACHE/kernel/.build-$FLAVOUR.lock"
 
-SRC=$(fetch_source)
-KVER=$(cat "$SRC/.complete")
+sel=$(select_kernel) || exit 1
+SRC=$(fetch_source ${sel})
+KVERSION=$(cat "$SRC/.complete")
 [ -x "$RSM_BINDGEN" ] || rsm_die "kernel: $RSM_BINDGEN missing: run scripts/setup.sh"
-KEY=$( { echo "$KVER"; cat "${FRAGS[@]}"; clang-22 --version | head -1; "$RSM_RUSTC" --version;
+KEY=$( { echo "$KVERSION tinyconfig"; cat "${FRAGS[@]}"; clang-22 --version | head -1; "$RSM_RUSTC" --version;
          "$RSM_BINDGEN" --version; } | sha256sum | cut -c1-16)
-OUT="$RSM_CACHE/kernel/builds/$FLAVOUR-$KVER-$KEY"
+OUT="$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION-$KEY"
 LINK=$(rsm_kernel_link "$FLAVOUR")
 
 if [ -f "$OUT/.complete" ] && [ -f "$OUT/arch/x86/boot/bzImage" ]; then
     ln -sfn "$OUT" "$LINK"
     rsm_log "kernel ($FLAVOUR): cached build $OUT"
+    echo "$OUT"
     exit 0
 fi
 
@@ -104,11 +124,16 @@ done
 rm -rf "$OUT"; mkdir -p "$OUT"
 log="$RSM_LOGS/kernel-$FLAVOUR-build.log"
 mapfile -t KMAKE < <(rsm_kmake_args)
+# C objects through ccache (its own directory in the cache): a build with another fragment, or
+# the other flavour, recompiles only the C files whose preprocessed source changed. Rust
+# objects are not cached (every Rust crate is rebuilt when the configuration changes).
+export CCACHE_DIR="$RSM_CACHE/ccache" CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_BASEDIR="$RSM_CACHE"
+KMAKE+=("CC=ccache clang$RSM_LLVM_SUFFIX")
 kmake() { make -C "$SRC" O="$OUT" "${KMAKE[@]}" "$@"; }
 
-rsm_log "kernel ($FLAVOUR): configuring $KVER in $OUT"
+rsm_log "kernel ($FLAVOUR): configuring $KVERSION in $OUT"
 {
-    kmake rustavailable && kmake x86_64_defconfig \
+    kmake rustavailable && kmake tinyconfig \
         && KCONFIG_CONFIG="$OUT/.config" "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${FRAGS[@]}" \
         && kmake olddefconfig
 } >"$log" 2>&1 || rsm_die "kernel ($FLAVOUR): configuration failed" "$log"
@@ -127,8 +152,10 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" || rsm_die "kernel ($FLAVOUR): build failed" "$log"
 secs=$(( $(date +%s) - start ))
+ccache_stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" {h += $2} $1 == "cache_miss" {m = $2} END {printf "%d hits, %d misses", h, m}')
 [ -f "$OUT/arch/x86/boot/bzImage" ] && [ -f "$OUT/rust/libkernel.rmeta" ] && [ -f "$OUT/Module.symvers" ] \
     || rsm_die "kernel ($FLAVOUR): build finished without bzImage/libkernel.rmeta/Module.symvers" "$log"
-{ echo "version=$KVER"; echo "key=$KEY"; echo "build_seconds=$secs"; } > "$OUT/.complete"
+{ echo "version=$KVERSION"; echo "key=$KEY"; echo "build_seconds=$secs"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"
 ln -sfn "$OUT" "$LINK"
-rsm_log "kernel ($FLAVOUR): built in $(rsm_fmt_secs "$secs") -> $OUT"
+rsm_log "kernel ($FLAVOUR): built in $(rsm_fmt_secs "$secs") (ccache: $ccache_stats) -> $OUT"
+echo "$OUT"

@@ -6,10 +6,8 @@ RSM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RSM_CACHE="${RSM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rust_sockmod}"
 RSM_LOGS="$RSM_CACHE/logs"
 
-# Pinned versions. The kernel package comes from sid (or trixie-backports), fetched with a
-# private apt configuration; the first available of these versions is used.
-RSM_KERNEL_PKG="linux-source-7.2"
-RSM_KERNEL_VERSIONS="${RSM_KERNEL_VERSIONS:-7.2.13-1 7.2.12-1~bpo13+1}"
+# Pinned tool versions. The kernel is chosen at set-up time (KVER, scripts/build-kernel.sh):
+# by default the newest linux-source-7.x that sid or trixie-backports serves.
 RSM_BINDGEN_VERSION="0.72.1"
 RSM_VIRTME_NG_VERSION="1.42"
 RSM_LLVM_SUFFIX="-22"

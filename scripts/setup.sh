@@ -3,20 +3,17 @@
 # only checks and changes nothing. The host's apt sources are never modified: packages come
 # through a private sources list and list directory under the cache.
 source "$(dirname "$0")/lib.sh"
+source "$RSM_ROOT/scripts/apt.sh"
 
 PKGS=(rustc-web rust-web-src clang-22 lld-22 llvm-22 libclang-22-dev qemu-system-x86 udev
       flex bison bc libelf-dev libssl-dev cpio kmod iproute2 make python3-venv xz-utils
-      busybox-static libcap2-bin passwd util-linux procps)
+      busybox-static libcap2-bin passwd util-linux procps ccache)
 # qemu-system-x86 must match the host's qemu-utils (Debian 12 machines here carry the
 # bookworm-backports build), so qemu comes from bookworm-backports.
 BPO_PKGS=(qemu-system-x86 qemu-utils)
 
 APT_DIR="$RSM_CACHE/apt-host"
-apt_private() {
-    local cmd=$1; shift
-    "$cmd" -o Dir::Etc::SourceList="$APT_DIR/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
-        -o Dir::State::Lists="$APT_DIR/lists" -o Dir::Cache="$APT_DIR/cache" "$@"
-}
+apt_private() { rsm_apt "$APT_DIR" "$@"; }
 
 missing_pkgs() {
     local p
@@ -34,13 +31,7 @@ install_packages() {
     fi
     rsm_log "setup: installing Debian packages: $missing"
     [ "$(id -u)" = 0 ] || rsm_die "setup: installing packages needs root (missing: $missing)"
-    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-    cat > "$APT_DIR/sources.list" <<'SRC'
-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
-deb http://deb.debian.org/debian bookworm-backports main
-SRC
+    rsm_apt_sources "$APT_DIR" bookworm bookworm-updates bookworm-security bookworm-backports
     local log="$RSM_LOGS/setup-apt.log"
     apt_private apt-get update >"$log" 2>&1 || rsm_die "setup: apt-get update (private sources) failed" "$log"
     DEBIAN_FRONTEND=noninteractive apt_private apt-get install -y --no-install-recommends \
@@ -86,6 +77,7 @@ check_toolchain() {
     {
         "$RSM_RUSTC" --version && [ -d /usr/lib/rustlib/src/rust/library/core ] \
             && clang-22 --version | head -1 && ld.lld-22 --version && "$RSM_BINDGEN" --version \
+            && ccache --version | head -1 \
             && qemu-system-x86_64 --version | head -1 && "$RSM_VNG" --version
     } >"$log" 2>&1 || rsm_die "setup: toolchain check failed" "$log"
 }

@@ -6,11 +6,12 @@ FLAVOUR=${1:-normal}
 t0=$(date +%s)
 
 bash "$RSM_ROOT/scripts/setup.sh"
-bash "$RSM_ROOT/scripts/build-kernel.sh" "$FLAVOUR"
-KDIR=$(rsm_kernel_link "$FLAVOUR")
+KDIR=$(bash "$RSM_ROOT/scripts/build-kernel.sh" "$FLAVOUR")
+export RSM_KDIR=$KDIR
 bash "$RSM_ROOT/scripts/build-module.sh" "$KDIR"
+KVERSION=$(sed -n 's/^version=//p' "$KDIR/.complete")
 
-OUT="$RSM_CACHE/runs/$FLAVOUR"
+OUT="$RSM_CACHE/runs/$FLAVOUR-$KVERSION"
 rm -rf "$OUT"; mkdir -p "$OUT"
 passed=0; failed=0
 
@@ -28,7 +29,7 @@ echo "# host: $h_pass passed, $h_fail failed"
 passed=$((passed + h_pass)); failed=$((failed + h_fail))
 
 # --- VM tests ----------------------------------------------------------------------------------
-echo "# vm ($FLAVOUR): booting $(readlink -f "$KDIR")"
+echo "# vm ($FLAVOUR, linux-source $KVERSION): booting $KDIR"
 # RSM_DEADLINE (epoch seconds; .ci/run sets it from its 90 minutes): the VM gets what is left,
 # less a minute for the summary. Otherwise a fixed bound, longer for the slow debug kernel.
 if [ -n "${RSM_DEADLINE:-}" ]; then
@@ -47,7 +48,7 @@ scale=${RSM_SCALE:-$([ "$FLAVOUR" = debug ] && echo full || echo quick)}
 # oopses visibly) unless the caller chose otherwise.
 [ "$FLAVOUR" = normal ] && export RSM_VM_APPEND=${RSM_VM_APPEND-slub_debug=FZPU}
 bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" \
-    "RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='${RSM_PARTS:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
+    "RSM_KVERSION=$KVERSION RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='${RSM_PARTS:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
 vm_rc=${PIPESTATUS[0]}
 set -e
 g_pass=$(grep '^ok ' "$OUT/guest.tap" | grep -vc '# SKIP' || true)
@@ -72,5 +73,6 @@ elif [ "$vm_rc" != 0 ] && [ "$g_fail" = 0 ]; then
 fi
 passed=$((passed + g_pass)); failed=$((failed + g_fail))
 echo "# $(cat "$OUT/vm-time" 2>/dev/null), total $(( $(date +%s) - t0 )) s"
+echo "# kernel $FLAVOUR linux-source $KVERSION"
 echo "$passed passed, $failed failed, $g_skip skipped"
 [ "$failed" = 0 ]

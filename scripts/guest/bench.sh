@@ -13,7 +13,7 @@ LIVE=${RSM_BENCH_LIVE:-100000}
 insmod "$ROOT/rust_sockmod.ko" max_sockets=$((LIVE + 1000))
 for _ in $(seq 50); do [ -c /dev/rust_sockmod ] && break; sleep 0.1; done
 ulimit -n 4096
-echo "# scale: kernel $(uname -r), $(nproc) cpus, TCG unless RSM_KVM=1"
+echo "# scale: kernel $(uname -r) (linux-source ${RSM_KVERSION:-?}), $(nproc) cpus, TCG unless RSM_KVM=1"
 "$UT" scale --small 10 --big "$LIVE" --pairs 2000 --rounds 5
 for kind in "inet dgram udp" "inet stream tcp" "unix stream 0"; do
     echo

@@ -27,7 +27,7 @@ for part in $PARTS; do
 done
 echo "TAP version 13"
 echo "1..$plan"
-echo "# guest kernel $(uname -r), $(nproc) cpus, parts: $PARTS"
+echo "# guest kernel $(uname -r) (linux-source ${RSM_KVERSION:-?}), $(nproc) cpus, parts: $PARTS"
 kmsg_start
 dmesg_clean "boot, before the module"
 dmesg -C

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+# Build-time probes of the kernel tree the module is built against (included by Kbuild): one
+# source for every supported series. Each probe greps the target tree ($(srctree)) and passes a
+# --cfg to rustc; the code selects with #[cfg(...)]. Every probe is listed here, with what it
+# detects and where it is used.
+#
+# rsm_param_value_copy (7.3 and later)
+#   kernel::module_param's value() returns the parameter by value (T: Copy) instead of &T;
+#   value_ref() is the old accessor. Detected by "pub fn value_ref" in
+#   rust/kernel/module_param.rs. Used in rust_sockmod.rs (max_sockets).
+#
+# Checked and needing no probe (7.2.13 vs 7.3.4): the MiscDevice vtable (7.3's #[vtable] adds
+# OwnerModule and sets fops.owner itself, Rust-for-Linux #1182; src/miscdev.rs sets the same
+# owner on both), the C API of src/helpers.c (same signatures, kernel_bind takes
+# struct sockaddr_unsized in both), the pernet teardown order (every .pre_exit before any .exit).
+
+rsm_probe = $(shell grep -qs '$(1)' $(srctree)/$(2) && echo y)
+
+ifeq ($(call rsm_probe,pub fn value_ref,rust/kernel/module_param.rs),y)
+rustflags-y += --cfg rsm_param_value_copy
+endif
