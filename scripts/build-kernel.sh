@@ -104,7 +104,8 @@ sel=$(select_kernel) || exit 1
 SRC=$(fetch_source ${sel})
 KVERSION=$(cat "$SRC/.complete")
 [ -x "$RSM_BINDGEN" ] || rsm_die "kernel: $RSM_BINDGEN missing: run scripts/setup.sh"
-KEY=$( { echo "$KVERSION tinyconfig"; cat "${FRAGS[@]}"; clang-22 --version | head -1; "$RSM_RUSTC" --version;
+# The key: what decides the kernel (the fragments' options, not their comments).
+KEY=$( { echo "$KVERSION tinyconfig"; grep -h '^CONFIG_' "${FRAGS[@]}"; clang-22 --version | head -1; "$RSM_RUSTC" --version;
          "$RSM_BINDGEN" --version; } | sha256sum | cut -c1-16)
 OUT="$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION-$KEY"
 LINK=$(rsm_kernel_link "$FLAVOUR")
@@ -140,6 +141,7 @@ rsm_log "kernel ($FLAVOUR): configuring $KVERSION in $OUT"
 verify_config "$OUT/.config" || rsm_die "kernel ($FLAVOUR): config lost required options (see lines above; CONFIG_RUST is dropped when the Rust toolchain check fails)" "$log"
 
 start=$(date +%s)
+ccache --zero-stats >/dev/null 2>&1 || true
 rsm_log "kernel ($FLAVOUR): building with $(nproc) jobs; progress every 30 s; log: $log"
 kmake -j"$(nproc)" all >>"$log" 2>&1 &
 pid=$!
@@ -157,5 +159,10 @@ ccache_stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 == "direct_cach
     || rsm_die "kernel ($FLAVOUR): build finished without bzImage/libkernel.rmeta/Module.symvers" "$log"
 { echo "version=$KVERSION"; echo "key=$KEY"; echo "build_seconds=$secs"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"
 ln -sfn "$OUT" "$LINK"
+# Builds of this flavour and version with another configuration are superseded: remove them
+# (other versions stay: 7.2 and 7.3 are both in use).
+for d in "$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION"-*; do
+    [ -d "$d" ] && [ "$d" != "$OUT" ] && rm -rf "$d"
+done
 rsm_log "kernel ($FLAVOUR): built in $(rsm_fmt_secs "$secs") (ccache: $ccache_stats) -> $OUT"
 echo "$OUT"

@@ -11,7 +11,8 @@ export RSM_KDIR=$KDIR
 bash "$RSM_ROOT/scripts/build-module.sh" "$KDIR"
 KVERSION=$(sed -n 's/^version=//p' "$KDIR/.complete")
 
-OUT="$RSM_CACHE/runs/$FLAVOUR-$KVERSION"
+# (virtme-ng's --rwdir takes no '~' or '+', which Debian versions have.)
+OUT="$RSM_CACHE/runs/$FLAVOUR-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$KVERSION")"
 rm -rf "$OUT"; mkdir -p "$OUT"
 passed=0; failed=0
 

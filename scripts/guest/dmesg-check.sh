@@ -16,7 +16,7 @@ kmsg_start() {
     python3 "$(dirname "${BASH_SOURCE[0]}")/kmsg-capture.py" "$KMSG_LOG" & KMSG_PID=$!
     kmsg_sync
 }
-kmsg_stop() { [ -n "${KMSG_PID:-}" ] && kill "$KMSG_PID" 2>/dev/null; wait "$KMSG_PID" 2>/dev/null; KMSG_PID=; }
+kmsg_stop() { [ -n "${KMSG_PID:-}" ] || return 0; kill "$KMSG_PID" 2>/dev/null; wait "$KMSG_PID" 2>/dev/null || true; KMSG_PID=; }
 # kmsg_sync: everything logged before this call is in $KMSG_LOG when it returns (a marker
 # record is written and waited for, up to 20 s).
 kmsg_sync() {
@@ -33,15 +33,16 @@ kmsg_splats() {
     to=$(wc -l < "$KMSG_LOG")
     [ "${1:-}" = all ] || from=$(cat "$KMSG_LOG.scanned")
     echo "$to" > "$KMSG_LOG.scanned"
-    sed -n "$((from + 1)),${to}p" "$KMSG_LOG" | grep -E "$DMESG_SPLAT" || true
+    KMSG_WINDOW="$((from + 1)),${to}p"
+    sed -n "$KMSG_WINDOW" "$KMSG_LOG" | grep -E "$DMESG_SPLAT" || true
 }
 # dmesg_clean LABEL [all]: a TAP check that the kernel log has no splat since the previous
 # check (or since boot); prints the offending lines and their context.
 dmesg_clean() {
     local bad
-    bad=$(kmsg_splats "${2:-}")
+    kmsg_splats "${2:-}" > "$KMSG_LOG.bad"; bad=$(cat "$KMSG_LOG.bad")
     if [ -z "$bad" ]; then ok "dmesg clean ($1)"; else
         not_ok "dmesg clean ($1)"; printf '%s\n' "$bad" | head -n 40 | diag
-        grep -E -B5 -A30 "$DMESG_SPLAT" "$KMSG_LOG" | head -n 120 | diag
+        sed -n "$KMSG_WINDOW" "$KMSG_LOG" | grep -E -B5 -A30 "$DMESG_SPLAT" | head -n 120 | diag
     fi
 }

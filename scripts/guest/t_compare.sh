@@ -28,12 +28,12 @@ for p in (132, 115):
     assert rs and all('Ok' in r['user'] and 'Ok' in r['kernel'] for r in rs), (p, rs)"
 # The contexts that can see a module creating in the wrong netns or skipping CAP_NET_RAW, checked
 # from the JSON's raw observations (not from compare's own verdicts).
-check "compare: named by fd, path and pid, every kernel socket counted +1 in the named netns's sockstat, +0 in the caller's" python3 -c "
+check "compare: named by fd, path and pid, and 'the caller's' from an entered netns: every kernel socket counted +1 in the target netns's sockstat, +0 in the device opener's" python3 -c "
 import json; rows=json.load(open('$OUT/compare.json'))
-for t in ('NamedFd', 'NamedPath', 'NamedPid'):
+for t in ('NamedFd', 'NamedPath', 'NamedPid', 'Entered'):
     ks = [r['kernel']['Ok'] for r in rows if r['context']['target'] == t and 'Ok' in r['kernel']]
     assert len(ks) >= 30, (t, len(ks))
-    bad = [k for k in ks if (k['sockstat_delta'], k['caller_sockstat_delta']) != (1, 0)]
+    bad = [k for k in ks if (k['sockstat_delta'], k['other_sockstat_delta']) != (1, 0)]
     assert not bad, (t, bad)
     assert all(k['netns'] != rows[0]['want']['inode'] for k in ks), t"
 check "compare: a descriptor opened without CAP_NET_RAW: its 12 SOCK_RAW/AF_PACKET requests refused by the device (rejected, not attempted), no other" python3 -c "

@@ -8,7 +8,8 @@ base_exit=$(totals released_netns_exit)
 
 check "create by bind mount: netns=/run/netns/blue" cmd "create inet stream tcp netns=/run/netns/blue"
 check "create by bind mount: udp in blue" cmd "create inet dgram udp netns=/run/netns/blue"
-ip netns exec blue sleep 600 & sleeper=$!
+# (stdout away from the part's pipe: a part that stops early must not wait for the sleeper)
+ip netns exec blue sleep 600 >/dev/null & sleeper=$!
 wait_for 5 '[ "$(stat -L -c %i /proc/$sleeper/ns/net 2>/dev/null)" = "$blue" ]'
 check "create by pid: pid=$sleeper (in blue)" cmd "create inet6 stream tcp pid=$sleeper"
 check "three sockets reported in blue" test "$(socket_lines | grep -c "netns=$blue ")" = 3

@@ -29,32 +29,58 @@ pub struct Row {
     pub verdict: Verdict,
 }
 
-/// "sockets: used" once it has stopped moving: sockets closed earlier (netlink's are freed
-/// after an RCU grace period) must not be counted against the next measurement.
-fn settled_sockets_used(sockstat: &str) -> Result<i64, String> {
-    let mut last = sys::sockets_used_at(sockstat)?;
-    for _ in 0..100 {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let now = sys::sockets_used_at(sockstat)?;
-        if now == last {
-            return Ok(now);
-        }
-        last = now;
-    }
-    Ok(last)
+/// One netns's /proc/net/sockstat, opened once (so that it stays readable after the process
+/// drops its privileges) and read anew from offset 0 each time (a seq_file regenerates).
+struct Sockstat {
+    file: File,
+    name: String,
 }
 
-/// After a socket's release: waits (up to 3 s) until "sockets: used" is back at `before`.
-/// Protocols that free their sock after an RCU grace period (netlink, sctp, tipc) decrement it
-/// later; a decrement landing inside the next measurement would cancel that socket's +1.
-fn wait_back(sockstat: &str, before: i64) -> Result<(), String> {
-    for _ in 0..3000 {
-        if sys::sockets_used_at(sockstat)? <= before {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
+impl Sockstat {
+    fn open(path: &str) -> Result<Self, String> {
+        File::open(path).map(|file| Self { file, name: path.into() }).map_err(|e| format!("{path}: {e}"))
     }
-    Ok(())
+
+    /// "sockets: used".
+    fn used(&self) -> Result<i64, String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut s = String::new();
+        let mut f = &self.file;
+        f.seek(SeekFrom::Start(0)).and_then(|_| f.read_to_string(&mut s)).map_err(|e| format!("{}: {e}", self.name))?;
+        s.lines()
+            .find_map(|l| l.strip_prefix("sockets: used "))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| format!("{}: no 'sockets: used' line", self.name))
+    }
+
+    /// "sockets: used" once it has stopped moving: sockets closed earlier (netlink's are freed
+    /// after an RCU grace period) must not be counted against the next measurement.
+    fn settled(&self) -> Result<i64, String> {
+        let mut last = self.used()?;
+        for _ in 0..100 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            let now = self.used()?;
+            if now == last {
+                return Ok(now);
+            }
+            last = now;
+        }
+        Ok(last)
+    }
+
+    /// After a socket's release: waits (up to 3 s) until "sockets: used" is back at `before`;
+    /// false if it is not. Protocols that free their sock after an RCU grace period (netlink,
+    /// sctp, tipc) decrement it later; a decrement landing inside the next measurement would
+    /// cancel that socket's +1.
+    fn back_to(&self, before: i64) -> Result<bool, String> {
+        for _ in 0..3000 {
+            if self.used()? <= before {
+                return Ok(true);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(false)
+    }
 }
 
 /// The median of three sockstat deltas: "sockets: used" is per netns but shared with every
@@ -64,18 +90,16 @@ fn median3(mut d: [i64; 3]) -> i64 {
     d[1]
 }
 
-const OWN_SOCKSTAT: &str = "/proc/self/net/sockstat";
-
-fn user_path(req: &Request) -> Result<Outcome, String> {
+fn user_path(req: &Request, own: &Sockstat) -> Result<Outcome, String> {
     let mut deltas = [0i64; 3];
     let mut first = None;
     for d in deltas.iter_mut() {
-        let before = settled_sockets_used(OWN_SOCKSTAT)?;
-        match sys::user_socket(req.family, req.sock_type, req.protocol, sys::sockets_used) {
+        let before = own.settled()?;
+        match sys::user_socket(req.family, req.sock_type, req.protocol, || own.used()) {
             Ok((s, after)) => {
                 *d = after? - before;
                 first.get_or_insert(s);
-                wait_back(OWN_SOCKSTAT, before)?;
+                own.back_to(before)?;
             }
             Err(e) => return Ok(Outcome::Err { errno: e as i32, rejected_by_device: false }),
         }
@@ -88,7 +112,7 @@ fn user_path(req: &Request) -> Result<Outcome, String> {
         netns: s.netns,
         netns_cookie: Some(s.netns_cookie),
         sockstat_delta: median3(deltas),
-        caller_sockstat_delta: None,
+        other_sockstat_delta: None,
         nonblock: s.nonblock,
         cloexec: s.cloexec,
     })
@@ -98,38 +122,48 @@ fn user_path(req: &Request) -> Result<Outcome, String> {
 struct KernelTarget {
     /// `Err(path)`: by path, through the text interface.
     naming: Result<Netns, String>,
-    /// Created with `hold` (counted in its netns's "sockets: used", like a user socket).
-    hold: bool,
     /// The target netns's sockstat.
-    sockstat: String,
-    /// Named contexts: the caller's own sockstat, where the socket must not appear.
-    caller_sockstat: Option<&'static str>,
+    sockstat: Sockstat,
+    /// Held contexts (`Context::held`): the socket is made with `hold`, which counts it in its
+    /// netns's "sockets: used" like a user socket, and `other` is the sockstat of the netns it
+    /// must not appear in (the caller's, where the device was opened).
+    other: Option<Sockstat>,
 }
 
 fn kernel_path(dev: &Device, req: &Request, kt: &KernelTarget) -> Result<Outcome, String> {
     let mut deltas = [0i64; 3];
-    let mut caller_deltas = [0i64; 3];
+    let mut other_deltas = [0i64; 3];
     let mut first = None;
+    let hold = kt.other.is_some();
     for i in 0..3 {
         let t0 = dev.totals().map_err(|e| format!("totals: {e}"))?;
-        let before = settled_sockets_used(&kt.sockstat)?;
-        let caller_before = kt.caller_sockstat.map(settled_sockets_used).transpose()?;
+        let before = kt.sockstat.settled()?;
+        let other_before = kt.other.as_ref().map(Sockstat::settled).transpose()?;
         let created = match &kt.naming {
-            Ok(netns) => dev.create(req.family, req.sock_type, req.protocol, *netns, kt.hold).map(|c| c.id),
-            Err(path) => dev.create_by_path(req.family, req.sock_type, req.protocol, path, kt.hold),
+            Ok(netns) => dev.create(req.family, req.sock_type, req.protocol, *netns, hold).map(|c| c.id),
+            Err(path) => match dev.command(&format!("create {} {} {} netns={path}{}\n", req.family, req.sock_type, req.protocol, if hold { " hold" } else { "" })) {
+                Ok(()) => Ok(dev.newest_socket_id().map_err(|e| format!("the text create's socket: {e}"))?),
+                Err(e) => Err(e),
+            },
         };
         match created {
             Ok(id) => {
-                deltas[i] = sys::sockets_used_at(&kt.sockstat)? - before;
-                if let (Some(p), Some(b)) = (kt.caller_sockstat, caller_before) {
-                    caller_deltas[i] = sys::sockets_used_at(p)? - b;
+                deltas[i] = kt.sockstat.used()? - before;
+                if let (Some(o), Some(b)) = (&kt.other, other_before) {
+                    other_deltas[i] = o.used()? - b;
                 }
                 let info = dev.info(id).map_err(|e| format!("info {id}: {e}"))?;
                 dev.release(id).map_err(|e| format!("release {id}: {e}"))?;
                 first.get_or_insert(info);
-                wait_back(&kt.sockstat, before)?;
-                if let (Some(p), Some(b)) = (kt.caller_sockstat, caller_before) {
-                    wait_back(p, b)?;
+                // A held socket's count must come back with its release (its netns reference and
+                // sock_inuse_add(-1) go with the sock); a leak on release fails here.
+                if !kt.sockstat.back_to(before)? && hold {
+                    return Err(format!("{}: held kernel socket {id} still counted 3 s after its release", kt.sockstat.name));
+                }
+                if let (Some(o), Some(b)) = (&kt.other, other_before) {
+                    if other_deltas[i] != 0 {
+                        o.back_to(b)?;
+                    }
                 }
             }
             Err(e) => {
@@ -149,7 +183,7 @@ fn kernel_path(dev: &Device, req: &Request, kt: &KernelTarget) -> Result<Outcome
         netns: Some(info.netns_inode),
         netns_cookie: None,
         sockstat_delta: median3(deltas),
-        caller_sockstat_delta: kt.caller_sockstat.map(|_| median3(caller_deltas)),
+        other_sockstat_delta: kt.other.as_ref().map(|_| median3(other_deltas)),
         nonblock: false,
         cloexec: false,
     })
@@ -170,21 +204,30 @@ fn run_context(dev: &Device, fresh: &Fresh, ctx: Context) -> Result<Vec<Row>, St
         let own = Want { inode: sys::inode_of("/proc/self/ns/net")?, cookie: ours.netns_cookie };
         let fd = Netns::Fd(fresh.ns.as_raw_fd());
         let pid = fresh.sitter.pid();
-        let fresh_sockstat = format!("/proc/{pid}/net/sockstat");
+        // The parent (`userspace_test compare`) never leaves the caller's netns, where the
+        // device was opened.
+        let caller_sockstat = format!("/proc/{}/net/sockstat", nix::unistd::getppid());
         let (want, naming) = match ctx.target {
             Target::Caller => (own, Ok(Netns::Caller)),
+            // Entered: "the caller's netns" is now the fresh one, not the opener's.
             Target::Entered => {
                 sys::enter_netns(&fresh.ns)?;
-                (fresh.want, Ok(fd))
+                (fresh.want, Ok(Netns::Caller))
             }
             Target::NamedFd => (fresh.want, Ok(fd)),
             Target::NamedPath => (fresh.want, Err(format!("/proc/{pid}/ns/net"))),
             Target::NamedPid => (fresh.want, Ok(Netns::Pid(pid))),
         };
-        let kt = if ctx.named() {
-            KernelTarget { naming, hold: true, sockstat: fresh_sockstat, caller_sockstat: Some(OWN_SOCKSTAT) }
+        // Opened before any privilege is dropped.
+        let own_sockstat = Sockstat::open("/proc/self/net/sockstat")?;
+        let kt = if ctx.held() {
+            KernelTarget {
+                naming,
+                sockstat: Sockstat::open(&format!("/proc/{pid}/net/sockstat"))?,
+                other: Some(Sockstat::open(&caller_sockstat)?),
+            }
         } else {
-            KernelTarget { naming, hold: false, sockstat: OWN_SOCKSTAT.into(), caller_sockstat: None }
+            KernelTarget { naming, sockstat: Sockstat::open("/proc/self/net/sockstat")?, other: None }
         };
         let reopened;
         let dev = if ctx.opener_net_raw {
@@ -199,7 +242,11 @@ fn run_context(dev: &Device, fresh: &Fresh, ctx: Context) -> Result<Vec<Row>, St
         }
         let mut rows = Vec::new();
         for req in MATRIX {
-            let user = if ctx.named() { sys::in_netns(&fresh.ns, || user_path(req))? } else { user_path(req)? };
+            let user = if ctx.named() {
+                sys::in_netns(&fresh.ns, || user_path(req, &Sockstat::open("/proc/self/net/sockstat")?))?
+            } else {
+                user_path(req, &own_sockstat)?
+            };
             let kernel = kernel_path(dev, req, &kt)?;
             let verdict = judge(req, &ctx, &want, &user, &kernel);
             rows.push(Row {

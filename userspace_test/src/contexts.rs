@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 pub enum Target {
     /// The caller's own netns (`RSM_NETNS_CALLER`).
     Caller,
-    /// A fresh netns the process enters first; the kernel path names it by fd, so the named
-    /// netns is also the caller's.
+    /// A fresh netns the process enters first; the kernel path asks for "the caller's netns"
+    /// (`RSM_NETNS_CALLER`), which is now another one than the device opener's.
     Entered,
     /// A fresh netns the process stays out of, named by an nsfs fd (`RSM_NETNS_FD`).
     NamedFd,
@@ -30,6 +30,12 @@ pub struct Context {
 }
 
 impl Context {
+    /// The kernel socket is made with `hold` and observed in sockstat: +1 in the target netns,
+    /// +0 in the caller's netns (where the device was opened). Every target but the caller's.
+    pub fn held(&self) -> bool {
+        self.target != Target::Caller
+    }
+
     /// The process stays in its netns and the kernel path names another one.
     pub fn named(&self) -> bool {
         matches!(self.target, Target::NamedFd | Target::NamedPath | Target::NamedPid)

@@ -115,19 +115,18 @@ impl Device {
         }
     }
 
-    /// A create through the text interface (`create F T P netns=PATH [hold]`), which takes the
-    /// netns by path; returns the new socket's id: the newest socket line of this process.
-    pub fn create_by_path(&self, family: i32, sock_type: i32, protocol: i32, path: &str, hold: bool) -> Result<u64, Errno> {
-        let hold = if hold { " hold" } else { "" };
-        self.command(&format!("create {family} {sock_type} {protocol} netns={path}{hold}\n"))?;
+    /// The newest socket this process created: after a text `create` (which replies with no
+    /// id), the highest id among the report's socket lines with this process's pid.
+    pub fn newest_socket_id(&self) -> Result<u64, String> {
         let me = format!("pid={}", std::process::id());
-        self.read_report()?
+        self.read_report()
+            .map_err(|e| format!("read the report: {e}"))?
             .lines()
             .filter_map(|l| l.strip_prefix("socket id="))
             .filter(|l| l.split_whitespace().any(|kv| kv == me))
             .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
             .max()
-            .ok_or(Errno::ENOENT)
+            .ok_or_else(|| format!("no socket line with {me} in the report"))
     }
 
     pub fn release(&self, id: u64) -> Result<u64, Errno> {

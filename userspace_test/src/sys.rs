@@ -96,21 +96,6 @@ pub fn cookie_of_netns(ns: &File) -> Result<u64, String> {
     })
 }
 
-/// "sockets: used" of /proc/self/net/sockstat (the current netns).
-pub fn sockets_used() -> Result<i64, String> {
-    sockets_used_at("/proc/self/net/sockstat")
-}
-
-/// "sockets: used" of a sockstat file (`/proc/PID/net/sockstat`: the netns of process PID).
-pub fn sockets_used_at(path: &str) -> Result<i64, String> {
-    let mut s = String::new();
-    File::open(path).and_then(|mut f| f.read_to_string(&mut s)).map_err(|e| format!("{path}: {e}"))?;
-    s.lines()
-        .find_map(|l| l.strip_prefix("sockets: used "))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| format!("{path}: no 'sockets: used' line"))
-}
-
 /// A new, empty network namespace, returned as an open nsfs fd; this process stays where it was.
 pub fn fresh_netns() -> Result<File, String> {
     let home = File::open("/proc/self/ns/net").map_err(|e| format!("/proc/self/ns/net: {e}"))?;
@@ -188,6 +173,9 @@ impl NetnsSitter {
         // and sleeps until killed, leaving with _exit.
         match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
             ForkResult::Child => {
+                // SAFETY: PR_SET_PDEATHSIG takes a signal number: the sitter dies with compare
+                // (it would otherwise keep the device and the netns open).
+                unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
                 let code = if enter_netns(ns).is_ok() { 0 } else { 1 };
                 if code == 0 {
                     loop {

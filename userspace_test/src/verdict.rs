@@ -22,8 +22,9 @@ pub enum Outcome {
         /// Change of "sockets: used" in the target netns's /proc/net/sockstat while the
         /// socket existed.
         sockstat_delta: i64,
-        /// Kernel path naming another netns: the change in the caller's own netns meanwhile.
-        caller_sockstat_delta: Option<i64>,
+        /// Held contexts: the change meanwhile in the netns the kernel socket must not be in
+        /// (the caller's, where the device was opened).
+        other_sockstat_delta: Option<i64>,
         /// fd flags (user path only; a kernel socket has no fd).
         nonblock: bool,
         cloexec: bool,
@@ -63,7 +64,7 @@ impl Verdict {
 pub const FLAGS_REASON: &str = "__sys_socket strips SOCK_NONBLOCK/SOCK_CLOEXEC and sets them on the file; __sock_create (kern=1) gets them in type and fails type >= SOCK_MAX with EINVAL";
 pub const RAW_REASON: &str = "kern=1 skips the CAP_NET_RAW check in inet_create/inet6_create (the device checked the opener's CAP_NET_RAW instead); socket() as this caller gets EPERM";
 pub const SOCKSTAT_REASON: &str = "kernel sockets are not counted in /proc/net/sockstat (sockets: used +1 for the user socket, +0 for the kernel socket: sock_inuse_add only for sk_net_refcnt sockets)";
-pub const HELD_REASON: &str = "a kernel socket made with hold (sk_net_refcnt_upgrade) is counted in its netns's sockstat like a user socket: +1 in the named netns, +0 in the caller's (independent of the module's report)";
+pub const HELD_REASON: &str = "a kernel socket made with hold (sk_net_refcnt_upgrade) is counted in its netns's sockstat like a user socket: +1 in the target netns, +0 in the device opener's (independent of the module's report)";
 pub const NO_RAW_REASON: &str = "the device refuses SOCK_RAW and AF_PACKET requests of a descriptor opened without CAP_NET_RAW, before the family sees them (EPERM, counted in rejected, not in attempts)";
 pub const PACKET_NOTE: &str = "packet_create checks CAP_NET_RAW of the calling task even for kern=1: both EPERM, the kernel one from packet_create (an attempt, not a device refusal)";
 
@@ -78,8 +79,8 @@ pub fn device_needs_net_raw(req: &Request) -> bool {
 }
 
 /// Where a successful socket is: `None` if in the targeted netns by every observation made.
-fn misplaced(o: &Outcome, want: &Want, kernel: bool, named: bool) -> Option<String> {
-    let Outcome::Ok { netns, netns_cookie, sockstat_delta, caller_sockstat_delta, .. } = o else { return None };
+fn misplaced(o: &Outcome, want: &Want, kernel: bool, held: bool) -> Option<String> {
+    let Outcome::Ok { netns, netns_cookie, sockstat_delta, other_sockstat_delta, .. } = o else { return None };
     let side = if kernel { "kernel" } else { "user" };
     match netns {
         Some(n) if *n != want.inode => return Some(format!("{side} socket in netns {n}, asked {}", want.inode)),
@@ -91,9 +92,9 @@ fn misplaced(o: &Outcome, want: &Want, kernel: bool, named: bool) -> Option<Stri
         None if !kernel => return Some("user socket's netns cookie not observed".into()),
         _ => {}
     }
-    if kernel && named && (*sockstat_delta, *caller_sockstat_delta) != (1, Some(0)) {
+    if kernel && held && (*sockstat_delta, *other_sockstat_delta) != (1, Some(0)) {
         return Some(format!(
-            "held kernel socket counted +{sockstat_delta} in the named netns's sockstat and {caller_sockstat_delta:?} in the caller's: expected +1 and Some(0)"
+            "held kernel socket counted +{sockstat_delta} in the target netns's sockstat and {other_sockstat_delta:?} in the caller's: expected +1 and Some(0)"
         ));
     }
     None
@@ -117,7 +118,7 @@ pub fn judge(req: &Request, ctx: &Context, want: &Want, user: &Outcome, kern: &O
                 return Verdict::Unexpected(format!("socket is {domain}/{sock_type}/{protocol}, asked family {}", req.family));
             }
         }
-        if let Some(why) = misplaced(o, want, kernel, ctx.named()) {
+        if let Some(why) = misplaced(o, want, kernel, ctx.held()) {
             return Verdict::Unexpected(why);
         }
     }
@@ -161,7 +162,7 @@ pub fn judge(req: &Request, ctx: &Context, want: &Want, user: &Outcome, kern: &O
         ) => {
             if (tu, pu) != (tk, pk) {
                 Verdict::Unexpected(format!("type/protocol {tu}/{pu} (user) vs {tk}/{pk} (kernel)"))
-            } else if ctx.named() {
+            } else if ctx.held() {
                 // misplaced() has checked the kernel socket's +1 / +0.
                 if *su == 1 {
                     Verdict::Same(HELD_REASON.into())
@@ -198,7 +199,7 @@ mod tests {
             netns: Some(7),
             netns_cookie: Some(70),
             sockstat_delta: delta,
-            caller_sockstat_delta: None,
+            other_sockstat_delta: None,
             nonblock: false,
             cloexec: false,
         }
@@ -212,7 +213,7 @@ mod tests {
             netns: Some(7),
             netns_cookie: None,
             sockstat_delta: delta,
-            caller_sockstat_delta: caller,
+            other_sockstat_delta: caller,
             nonblock: false,
             cloexec: false,
         }
