@@ -43,9 +43,9 @@ T
 T
     ;;
     user-socket-elsewhere) cat <<'T'
-            let user = if ctx.named() { sys::in_netns(&fresh.ns, || user_path(req))? } else { user_path(req)? };
+                sys::in_netns(&fresh.ns, || user_path(req, &Sockstat::open("/proc/self/net/sockstat")?))?
 =====
-            let user = user_path(req)?;
+                user_path(req, &Sockstat::open("/proc/self/net/sockstat")?)?
 T
     ;;
     part-stops-early) cat <<'T'
