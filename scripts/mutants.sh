@@ -43,9 +43,9 @@ T
 T
     ;;
     user-socket-elsewhere) cat <<'T'
-                sys::in_netns(&fresh.ns, || user_path(req, &Sockstat::open("/proc/self/net/sockstat")?))?
+                sys::in_netns(&fresh.ns, || user_path(req, &kt.sockstat))?
 =====
-                user_path(req, &Sockstat::open("/proc/self/net/sockstat")?)?
+                user_path(req, &own_sockstat)?
 T
     ;;
     part-stops-early) cat <<'T'

@@ -21,9 +21,10 @@ PARTS=${RSM_PARTS:-load text netns perm boundaries modproto limits concurrency c
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # The plan: the boot check, each part's checks and its completion check, the 3 final checks.
 plan=4
+declare -A PLAN
 for part in $PARTS; do
-    n=$(part_plan "$HERE/t_$part.sh") || { echo "Bail out! t_$part.sh declares no plan"; exit 1; }
-    plan=$((plan + n + 1))
+    PLAN[$part]=$(part_plan "$HERE/t_$part.sh") || { echo "Bail out! t_$part.sh declares no plan"; exit 1; }
+    plan=$((plan + PLAN[$part] + 1))
 done
 echo "TAP version 13"
 echo "1..$plan"
@@ -36,7 +37,7 @@ mkdir -p /run/netns
 for part in $PARTS; do
     echo "# --- $part"
     part_t0=$SECONDS
-    want=$(part_plan "$HERE/t_$part.sh")
+    want=${PLAN[$part]}
     ( source "$HERE/t_$part.sh" ) | tee "$OUT/part-$part.tap"
     rc=${PIPESTATUS[0]}
     got=$(grep -cE '^(not )?ok ' "$OUT/part-$part.tap")

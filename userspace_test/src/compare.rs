@@ -242,8 +242,9 @@ fn run_context(dev: &Device, fresh: &Fresh, ctx: Context) -> Result<Vec<Row>, St
         }
         let mut rows = Vec::new();
         for req in MATRIX {
+            // Named: the user socket is made in the target, whose sockstat the kernel path reads.
             let user = if ctx.named() {
-                sys::in_netns(&fresh.ns, || user_path(req, &Sockstat::open("/proc/self/net/sockstat")?))?
+                sys::in_netns(&fresh.ns, || user_path(req, &kt.sockstat))?
             } else {
                 user_path(req, &own_sockstat)?
             };
