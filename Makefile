@@ -16,7 +16,11 @@ KDIR ?= $(RSM_CACHE)/kernel/normal
 LLVM ?= -22
 RUSTC ?= /usr/bin/rustc
 BINDGEN ?= $(RSM_CACHE)/tools/bin/bindgen
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN)
+# clippy-driver is rustc plus the lints: the module is always built through it (CLIPPY=0 skips).
+CLIPPY ?= 1
+CLIPPY_DRIVER ?= /usr/bin/clippy-driver
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
+	CLIPPY=$(CLIPPY) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 
 .PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug bench userspace mutants
 

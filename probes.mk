@@ -9,13 +9,23 @@
 #   value_ref() is the old accessor. Detected by "pub fn value_ref" in
 #   rust/kernel/module_param.rs. Used in rust_sockmod.rs (max_sockets).
 #
-# Checked and needing no probe (7.2.13 vs 7.3.4): the MiscDevice vtable (7.3's #[vtable] adds
-# OwnerModule and sets fops.owner itself, Rust-for-Linux #1182; src/miscdev.rs sets the same
-# owner on both), the C API of src/helpers.c (same signatures, kernel_bind takes
-# struct sockaddr_unsized in both), the pernet teardown order (every .pre_exit before any .exit).
+# rsm_misc_sets_owner (7.3 and later)
+#   kernel::miscdevice's #[vtable] adds `type OwnerModule` and the registration sets
+#   fops.owner = THIS_MODULE itself (Rust-for-Linux #1182). Detected by "OwnerModule" in
+#   rust/kernel/miscdevice.rs. Used in rust_sockmod.rs: the kernel's MiscDeviceRegistration
+#   there, src/miscdev.rs (which sets the same owner) only without it.
+#
+# Checked and needing no probe (7.2.13 vs 7.3.4): the C API the module calls (same signatures;
+# kernel_bind takes struct sockaddr_unsized in both), the kernel-crate helpers it uses
+# (kernel::error::from_err_ptr, Task::tgid_nr_ns/active_pid_ns/signal_pending, #[kunit_tests]),
+# the pernet teardown order (every .pre_exit before any .exit).
 
 rsm_probe = $(shell grep -qs '$(1)' $(srctree)/$(2) && echo y)
 
 ifeq ($(call rsm_probe,pub fn value_ref,rust/kernel/module_param.rs),y)
 rustflags-y += --cfg rsm_param_value_copy
+endif
+
+ifeq ($(call rsm_probe,OwnerModule,rust/kernel/miscdevice.rs),y)
+rustflags-y += --cfg rsm_misc_sets_owner
 endif

@@ -5,10 +5,11 @@
 //! through the misc device `/dev/rust_sockmod`.
 //!
 //! A file per concept: `uapi` (ioctl ABI, shared with userspace_test), `names` (family/type/
-//! protocol names, shared too), `ffi` (the C shim `src/helpers.c`), `netns` and `ksocket`
-//! (RAII wrappers of the only raw kernel pointers), `miscdev` (owner-setting registration),
-//! `stats`, `state` (table + counters under one mutex), `ops` (create/release), `commands`
-//! (text interface), `ioctl` (binary interface), `report` (read), `device` (file operations).
+//! protocol names, shared too), `shim` (the C of `src/helpers.c` and what bindings lack),
+//! `netns` and `ksocket` (RAII wrappers of the only raw kernel pointers), `pernet` (the netns
+//! hooks), `miscdev` (owner-setting registration on 7.2), `stats`, `state` (table + counters
+//! under one mutex), `ops` (create/release), `commands` (text interface), `ioctl` (binary
+//! interface), `report` (read), `device` (file operations), `bench` (in-kernel timing).
 
 use kernel::prelude::*;
 
@@ -18,12 +19,12 @@ mod bench;
 mod commands;
 #[path = "src/device.rs"]
 mod device;
-#[path = "src/ffi.rs"]
-mod ffi;
 #[path = "src/ioctl.rs"]
 mod ioctl;
 #[path = "src/ksocket.rs"]
 mod ksocket;
+// 7.2 only: the kernel's registration sets no fops owner there (probes.mk).
+#[cfg(not(rsm_misc_sets_owner))]
 #[path = "src/miscdev.rs"]
 mod miscdev;
 // Shared with userspace_test, which needs `pub`.
@@ -38,6 +39,8 @@ mod ops;
 mod pernet;
 #[path = "src/report.rs"]
 mod report;
+#[path = "src/shim.rs"]
+mod shim;
 #[path = "src/state.rs"]
 mod state;
 #[path = "src/stats.rs"]
@@ -69,6 +72,27 @@ module! {
     },
 }
 
+/// The device's registration: from 7.3 the kernel's own, which sets `.owner` of the fops to
+/// this module (its `#[vtable]` adds `OwnerModule`, Rust-for-Linux #1182); on 7.2 the module's
+/// copy of it that sets the owner (`src/miscdev.rs`). Either way an open file pins the module.
+#[cfg(rsm_misc_sets_owner)]
+type DeviceRegistration = kernel::miscdevice::MiscDeviceRegistration<device::SockmodFile>;
+#[cfg(not(rsm_misc_sets_owner))]
+type DeviceRegistration = miscdev::OwnedMiscRegistration<device::SockmodFile>;
+
+/// `/dev/rust_sockmod`, mode 0600 on both (the kernel's registration leaves `mode` 0, which
+/// devtmpfs creates as 0600).
+#[cfg(rsm_misc_sets_owner)]
+fn register_device(_module: &'static ThisModule) -> impl PinInit<DeviceRegistration, Error> {
+    DeviceRegistration::register(kernel::miscdevice::MiscDeviceOptions {
+        name: c"rust_sockmod",
+    })
+}
+#[cfg(not(rsm_misc_sets_owner))]
+fn register_device(module: &'static ThisModule) -> impl PinInit<DeviceRegistration, Error> {
+    DeviceRegistration::register(c"rust_sockmod", 0o600, module)
+}
+
 /// Fields drop in declaration order: the device goes first (no file can be open then: the fops
 /// owner pins the module), then the pernet hooks (unregistering runs `.pre_exit` for every
 /// netns, which releases every socket still held while each protocol's per-netns state is
@@ -76,7 +100,7 @@ module! {
 #[pin_data]
 struct RustSockmod {
     #[pin]
-    _dev: miscdev::OwnedMiscRegistration<device::SockmodFile>,
+    _dev: DeviceRegistration,
     _pernet: pernet::PernetRegistration,
     _state: state::StateGuard,
 }
@@ -92,7 +116,7 @@ impl kernel::InPlaceModule for RustSockmod {
         try_pin_init!(Self {
             _state: state::StateGuard,
             _pernet: pernet::PernetRegistration::register()?,
-            _dev <- miscdev::OwnedMiscRegistration::register(c"rust_sockmod", 0o600, module),
+            _dev <- register_device(module),
         })
     }
 }

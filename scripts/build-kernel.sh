@@ -32,6 +32,7 @@ select_kernel() {
     rsm_apt_sources "$SRC_APT" sid trixie-backports
     if ! apt_src apt-get update >"$log" 2>&1; then
         # Offline: the newest cached source that matches.
+        # shellcheck disable=SC2012 # The names are linux-VERSION directories made by fetch_source.
         pick=$(ls -d "$RSM_CACHE"/src/linux-7.*/.complete 2>/dev/null | sed 's|.*/linux-||; s|/.complete||' \
             | while read -r v; do [ -z "$want" ] || [ "$want" = "$v" ] || [ "$want" = "$(series_of "$v")" ] && echo "$v"; done | newest)
         [ -n "$pick" ] || rsm_die "kernel: the archive cannot be reached and no cached source matches KVER='${want}'" "$log"
@@ -63,6 +64,7 @@ fetch_source() {
     (cd "$RSM_CACHE/src" && rm -f "${pkg}_"*"_all.deb" && apt_src apt-get download "$pkg=$v") >>"$log" 2>&1 \
         || rsm_die "kernel: downloading $pkg=$v failed" "$log"
     rm -rf "$dir" "$dir.tmp"; mkdir -p "$dir.tmp"
+    # shellcheck disable=SC2012 # Debian package file names: no spaces or newlines.
     deb=$(ls "$RSM_CACHE/src/${pkg}_"*"_all.deb" | head -1)
     rsm_log "kernel: extracting $(basename "$deb")"
     dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" \
@@ -78,6 +80,7 @@ fetch_source() {
 verify_config() {
     local cfg=$1 f line opt val bad=0
     for f in "${FRAGS[@]}"; do
+        # shellcheck disable=SC2094 # The loop only reads $f (basename uses its name).
         while IFS= read -r line; do
             case "$line" in CONFIG_*=*) ;; *) continue ;; esac
             opt=${line%%=*}; val=${line#*=}
@@ -101,6 +104,7 @@ exec 9>"$RSM_CACHE/kernel/.build-$FLAVOUR.lock"
 flock 9 || rsm_die "kernel ($FLAVOUR): cannot lock $RSM_CACHE/kernel/.build-$FLAVOUR.lock"
 
 sel=$(select_kernel) || exit 1
+# shellcheck disable=SC2086 # Split into its two words: PACKAGE VERSION.
 SRC=$(fetch_source ${sel})
 KVERSION=$(cat "$SRC/.complete")
 [ -x "$RSM_BINDGEN" ] || rsm_die "kernel: $RSM_BINDGEN missing: run scripts/setup.sh"
@@ -155,6 +159,7 @@ done
 wait "$pid" || rsm_die "kernel ($FLAVOUR): build failed" "$log"
 secs=$(( $(date +%s) - start ))
 ccache_stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" {h += $2} $1 == "cache_miss" {m = $2} END {printf "%d hits, %d misses", h, m}')
+# shellcheck disable=SC2015 # rsm_die when any of the files is missing, as meant.
 [ -f "$OUT/arch/x86/boot/bzImage" ] && [ -f "$OUT/rust/libkernel.rmeta" ] && [ -f "$OUT/Module.symvers" ] \
     || rsm_die "kernel ($FLAVOUR): build finished without bzImage/libkernel.rmeta/Module.symvers" "$log"
 { echo "version=$KVERSION"; echo "key=$KEY"; echo "build_seconds=$secs"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # The settings are read by the scripts that source this file.
 # Common settings for rust_sockmod's scripts. Source it; do not run it.
 set -euo pipefail
 

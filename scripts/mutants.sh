@@ -13,7 +13,8 @@ mkdir -p "$M"
 # The unmutated module and userspace_test, for this kernel (copied into every scratch tree).
 bash "$RSM_ROOT/scripts/build-module.sh" "$KDIR"
 
-# NAME | file | guest parts | the failing check that must appear (grep -E on "not ok" lines)
+# NAME | file | guest parts ("lint": scripts/lint.sh on the host instead of the VM) | the
+# failing check that must appear (grep -E on "not ok" lines)
 # The replacement (old text, new text) follows each row in mutation_text below.
 MUTANTS=(
     "netns-ignored|src/ops.rs|load compare|named by fd, path and pid"
@@ -22,6 +23,11 @@ MUTANTS=(
     "part-stops-early|scripts/guest/t_limits.sh|load limits|part limits: [0-9]+ of 11 planned"
     "part-exits-nonzero|scripts/guest/t_limits.sh|load limits|part limits: .*exit 3"
     "splat-scrolled-away|scripts/guest/t_limits.sh|load limits|dmesg clean \\(the whole run"
+    "histogram-off-by-one|src/stats.rs|load kunit|kunit: rust_sockmod_stats.histogram_buckets"
+    "parser-extra-words|src/commands.rs|load kunit|kunit: rust_sockmod_commands.malformed_is_einval"
+    "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
+    "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
+    "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
 )
 # mutation_text NAME: prints OLD, a line "=====", NEW.
 mutation_text() {
@@ -72,6 +78,40 @@ for i in $(seq 3000); do echo "rsm filler $i: $(printf '%0100d' 0)" > /dev/kmsg;
 dmesg -C
 T
     ;;
+    histogram-off-by-one) cat <<'T'
+        let bucket = (63 - ns.max(1).leading_zeros()) as usize;
+=====
+        let bucket = (64 - ns.max(1).leading_zeros()) as usize;
+T
+    ;;
+    parser-extra-words) cat <<'T'
+    words.next();
+    if words.next().is_some() {
+        return Err(EINVAL);
+    }
+    Ok(cmd)
+=====
+    Ok(cmd)
+T
+    ;;
+    clippy-needless-return) cat <<'T'
+    by_value(FAMILIES, v).unwrap_or("?")
+=====
+    return by_value(FAMILIES, v).unwrap_or("?");
+T
+    ;;
+    rustfmt-misformatted) cat <<'T'
+    pub(crate) fn failed(&self) -> u64 {
+=====
+    pub(crate) fn failed( &self) -> u64 {
+T
+    ;;
+    shellcheck-unquoted) cat <<'T'
+check "$DEV is a character device" test -c "$DEV"
+=====
+check "$DEV is a character device" test -c $DEV
+T
+    ;;
     esac
 }
 
@@ -103,7 +143,7 @@ for spec in "${MUTANTS[@]}"; do
     IFS='|' read -r name file parts want <<<"$spec"
     [ $# -gt 0 ] && [[ " $* " != *" $name "* ]] && continue
     dst="$M/$name"; out="$M/$name.out"
-    make_copy "$dst"
+    make_copy "$dst"; rm -f "$M/$name.build.log"
     apply_mutation "$dst/$file" "$name" || rsm_die "mutant $name: cannot apply"
     case $file in
         src/*) make -C "$dst" KDIR="$KDIR" modules >"$M/$name.build.log" 2>&1 || rsm_die "mutant $name: module build failed" "$M/$name.build.log" ;;
@@ -114,8 +154,13 @@ for spec in "${MUTANTS[@]}"; do
     [ -f "$dst/rust_sockmod.ko" ] || cp "$RSM_ROOT/rust_sockmod.ko" "$dst/"
     rm -rf "$out"; mkdir -p "$out"
     set +e
+    if [ "$parts" = lint ]; then
+        log="$M/$name.build.log"; [ -f "$log" ] || log="$RSM_LOGS/module-build.log"
+        CARGO_TARGET_DIR="$M/cargo-target" bash "$dst/scripts/lint.sh" "$KDIR" "$log" >"$out/tap.txt" 2>&1
+    else
     RSM_VM_APPEND=slub_debug=FZPU RSM_VM_TIMEOUT=900 bash "$dst/scripts/vm-run.sh" normal "$out" \
         "RSM_SCALE=quick RSM_VM_TIMEOUT=900 RSM_PARTS='$parts' bash $dst/scripts/guest/run-tests.sh $out" >"$out/tap.txt" 2>&1
+    fi
     set -e
     if grep -qE -- "^not ok .*($want)" "$out/tap.txt"; then
         caught=$((caught + 1)); echo "ok - mutant $name ($file): caught by: $(grep -m1 -E -- "^not ok .*($want)" "$out/tap.txt" | sed 's/^not ok [0-9]* - //')"

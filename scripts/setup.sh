@@ -7,7 +7,8 @@ source "$RSM_ROOT/scripts/apt.sh"
 
 PKGS=(rustc-web rust-web-src clang-22 lld-22 llvm-22 libclang-22-dev qemu-system-x86 udev
       flex bison bc libelf-dev libssl-dev cpio kmod iproute2 make python3-venv xz-utils
-      busybox-static libcap2-bin passwd util-linux procps ccache)
+      busybox-static libcap2-bin passwd util-linux procps ccache
+      rust-web-clippy rustfmt-web shellcheck)
 # qemu-system-x86 must match the host's qemu-utils (Debian 12 machines here carry the
 # bookworm-backports build), so qemu comes from bookworm-backports.
 BPO_PKGS=(qemu-system-x86 qemu-utils)

@@ -29,6 +29,14 @@ grep -q 'test result:' "$OUT/cargo-test.log" || h_fail=$((h_fail + 1))   # did n
 echo "# host: $h_pass passed, $h_fail failed"
 passed=$((passed + h_pass)); failed=$((failed + h_fail))
 
+# --- lints ---------------------------------------------------------------------------------------
+echo "# host: lints"
+bash "$RSM_ROOT/scripts/lint.sh" "$KDIR" | tee "$OUT/lint.tap" || true
+l_pass=$(grep -c '^ok - lint' "$OUT/lint.tap" || true); l_fail=$(grep -c '^not ok - lint' "$OUT/lint.tap" || true)
+passed=$((passed + l_pass)); failed=$((failed + l_fail))
+grep -q '^ok - lint: cargo clippy' "$OUT/lint.tap" || grep -q '^not ok - lint: cargo clippy' "$OUT/lint.tap" \
+    || { echo "not ok - lint: lint.sh stopped early"; failed=$((failed + 1)); }
+
 # --- VM tests ----------------------------------------------------------------------------------
 echo "# vm ($FLAVOUR, linux-source $KVERSION): booting $KDIR"
 # RSM_DEADLINE (epoch seconds; .ci/run sets it from its 90 minutes): the VM gets what is left,

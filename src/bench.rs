@@ -11,10 +11,10 @@
 //! comparison program and `make bench` use it); it can do nothing a create loop could not.
 
 use crate::{
-    ffi,
     ksocket::FreshSocket,
     netns::NetRef,
     ops::{self, CreateReq, NetnsSel},
+    shim::{self, COMM_LEN},
     state::{self, CreateNodes},
     uapi::*,
 };
@@ -25,15 +25,27 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
+/// The TABLE step's creations: neither timed nor attributed, to isolate the table's cost.
+struct Untimed;
+
+impl ops::Stamp for Untimed {
+    fn start() -> u64 {
+        0
+    }
+    fn finish(_t0: u64) -> (u64, u64, i32, [u8; COMM_LEN]) {
+        (0, 0, 0, [0; COMM_LEN])
+    }
+}
+
 /// The step a `RSM_BENCH_STEP_*` mode adds to a raw pair (see `uapi.rs`).
 fn step(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result {
     match mode {
         RSM_BENCH_STEP_NETNS => drop(ops::resolve(&req.netns)?),
         RSM_BENCH_STEP_PERMISSION => ops::check_permission(file, net, req)?,
         RSM_BENCH_STEP_CLOCK => {
-            let t0 = ffi::now_ns();
-            let t1 = ffi::now_ns();
-            core::hint::black_box((t1.saturating_sub(t0), ffi::current_tgid_comm()));
+            let t0 = shim::now_ns();
+            let t1 = shim::now_ns();
+            core::hint::black_box((t1.saturating_sub(t0), shim::current_tgid_comm()));
         }
         RSM_BENCH_STEP_TABLE_NODE => drop(CreateNodes::new()?),
         RSM_BENCH_STEP_TABLE_LOCK => {
@@ -47,20 +59,26 @@ fn step(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result {
 
 /// One timed pair of `req` (the caller's netns, `net`) in `mode`; returns its ns.
 fn pair(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result<u64> {
-    let t0 = ffi::now_ns();
+    let t0 = shim::now_ns();
     match mode {
         RSM_BENCH_BOOKKEEPING => {
             ops::release(ops::create(file, req, |_| Ok(()))?.id)?;
         }
         RSM_BENCH_STEP_TABLE => {
-            ops::release(ops::keep(net, req, ops::Clock::Skipped, |_| Ok(()))?.id)?;
+            ops::release(ops::keep::<Untimed>(net, req, |_| Ok(()))?.id)?;
         }
         mode => {
             step(file, net, req, mode)?;
-            drop(FreshSocket::create(net, req.family, req.sock_type, req.protocol, false)?);
+            drop(FreshSocket::create(
+                net,
+                req.family,
+                req.sock_type,
+                req.protocol,
+                false,
+            )?);
         }
     }
-    Ok(ffi::now_ns().saturating_sub(t0))
+    Ok(shim::now_ns().saturating_sub(t0))
 }
 
 pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
@@ -87,11 +105,13 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
     let mut samples = KVVec::new();
     if b.samples != 0 {
         samples.resize(n, 0u64, GFP_KERNEL)?;
-        UserSlice::new(UserPtr::from_addr(b.samples as usize), n * 8).writer().write_slice(AsBytes::as_bytes(&samples[..]))?;
+        UserSlice::new(UserPtr::from_addr(b.samples as usize), n * 8)
+            .writer()
+            .write_slice(AsBytes::as_bytes(&samples[..]))?;
     }
     let (mut total, mut min, mut max) = (0u64, u64::MAX, 0u64);
     for i in 0..n {
-        if i % 256 == 255 && ffi::resched_and_signal_pending() {
+        if i % 256 == 255 && shim::resched_and_signal_pending() {
             return Err(EINTR);
         }
         let ns = pair(file, &net, &req, b.mode)?;
@@ -103,7 +123,9 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
         }
     }
     if b.samples != 0 {
-        UserSlice::new(UserPtr::from_addr(b.samples as usize), n * 8).writer().write_slice(AsBytes::as_bytes(&samples[..]))?;
+        UserSlice::new(UserPtr::from_addr(b.samples as usize), n * 8)
+            .writer()
+            .write_slice(AsBytes::as_bytes(&samples[..]))?;
     }
     b.total_ns = total;
     b.min_ns = min;

@@ -7,6 +7,7 @@ use crate::{
     commands::{self, Command},
     ioctl, ops,
     report::Cursor,
+    shim,
 };
 use kernel::{
     fs::{File, Kiocb, LocalFile},
@@ -29,7 +30,10 @@ impl MiscDevice for SockmodFile {
     type Ptr = Pin<KBox<Self>>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
-        KBox::try_pin_init(try_pin_init!(SockmodFile { cursor <- new_mutex!(Cursor::new()) }), GFP_KERNEL)
+        KBox::try_pin_init(
+            try_pin_init!(SockmodFile { cursor <- new_mutex!(Cursor::new()) }),
+            GFP_KERNEL,
+        )
     }
 
     fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
@@ -41,7 +45,7 @@ impl MiscDevice for SockmodFile {
     fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let len = iov.len();
         if len > commands::MAX_COMMAND_LEN {
-            ops::pr_info_ratelimited("text command refused: too long");
+            shim::pr_info_ratelimited("text command refused: too long");
             return Err(EINVAL);
         }
         let mut buf = [0u8; commands::MAX_COMMAND_LEN];
@@ -50,7 +54,7 @@ impl MiscDevice for SockmodFile {
             return Err(EFAULT);
         }
         let cmd = commands::parse(&buf[..n]).inspect_err(|_| {
-            ops::pr_info_ratelimited("text command refused: malformed");
+            shim::pr_info_ratelimited("text command refused: malformed");
         })?;
         // SAFETY: A kiocb handed to write_iter references its file, which the VFS keeps alive
         // (positive refcount) for the whole call; the only fdget_pos region that may be active

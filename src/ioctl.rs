@@ -2,7 +2,7 @@
 
 //! The binary ioctl interface (definitions in `src/uapi.rs`, shared with userspace_test).
 
-use crate::{bench, ops, state, uapi::*};
+use crate::{bench, ops, shim, state, uapi::*};
 use kernel::{
     fs::File,
     ioctl::{_IOC_NR, _IOC_SIZE, _IOC_TYPE},
@@ -11,10 +11,10 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
-// SAFETY (all four impls below): the uapi structs are `#[repr(C)]`, consist of integer fields
-// only and have no padding (explicit `reserved` fields fill every gap; sizes are multiples of
-// 8 with 8-byte-aligned u64 fields), so every byte pattern is a valid value and every byte of
-// a value is initialised.
+// The uapi structs are `#[repr(C)]`, consist of integer fields only and have no padding
+// (explicit `reserved` fields fill every gap; sizes are multiples of 8 with 8-byte-aligned u64
+// fields), so every byte pattern is a valid value and every byte of a value is initialised.
+// SAFETY: See above.
 unsafe impl FromBytes for RsmCreate {}
 // SAFETY: See above.
 unsafe impl AsBytes for RsmCreate {}
@@ -48,13 +48,17 @@ fn in_out<T: FromBytes + AsBytes>(arg: usize, f: impl FnOnce(&mut T) -> Result) 
 
 /// Copies `v` to the user struct at `arg`.
 fn reply<T: AsBytes>(arg: usize, v: &T) -> Result {
-    UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>()).writer().write(v)
+    UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<T>())
+        .writer()
+        .write(v)
 }
 
 /// `RSM_IOC_CREATE`: the socket is kept only once the reply (with its id) is in userspace.
 fn create(file: &File, arg: usize) -> Result<isize> {
     let mut c: RsmCreate =
-        UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<RsmCreate>()).reader().read()?;
+        UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<RsmCreate>())
+            .reader()
+            .read()?;
     if c.reserved != 0 || c.flags & !RSM_CREATE_HOLD_NETNS != 0 {
         return Err(EINVAL);
     }
@@ -142,7 +146,7 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
         _ => return Err(ENOTTY),
     };
     if cmd != expected || _IOC_SIZE(cmd) != size {
-        ops::pr_info_ratelimited("ioctl refused: struct size or direction mismatch");
+        shim::pr_info_ratelimited("ioctl refused: struct size or direction mismatch");
         return Err(EINVAL);
     }
     match cmd {
@@ -151,10 +155,12 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
         RSM_IOC_INFO => in_out(arg, info),
         RSM_IOC_TOTALS => {
             let t = totals()?;
-            UserSlice::new(UserPtr::from_addr(arg), size).writer().write(&t)?;
+            UserSlice::new(UserPtr::from_addr(arg), size)
+                .writer()
+                .write(&t)?;
             Ok(0)
         }
-        RSM_IOC_RESET_STATS => ops::reset_stats().map(|_| 0),
+        RSM_IOC_RESET_STATS => ops::reset_stats().map(|()| 0),
         RSM_IOC_BENCH => in_out(arg, |b: &mut RsmBench| bench::run(file, b)),
         _ => Err(ENOTTY),
     }

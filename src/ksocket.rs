@@ -2,12 +2,12 @@
 
 //! `KernelSocket`: a `struct socket` made by `sock_create_kern()`, released on drop.
 
-use crate::{ffi, netns::NetRef};
+use crate::{netns::NetRef, shim};
 use core::marker::PhantomData;
 use kernel::{bindings, error::to_result, prelude::*};
 
 /// What a socket is, read from the socket itself.
-pub(crate) type SockInfo = ffi::RsmSockInfo;
+pub(crate) type SockInfo = shim::RsmSockInfo;
 
 /// A kernel socket owned by the module's table (made from a [`FreshSocket`]).
 ///
@@ -61,11 +61,14 @@ impl<'net> FreshSocket<'net> {
         if hold {
             // SAFETY: `sock` was just created by `sock_create_kern` (kern=1), so its `sk` holds
             // no netns reference yet; upgraded exactly once, here, before anyone else sees it.
-            unsafe { ffi::rsm_sk_net_refcnt_upgrade(sock) };
+            unsafe { shim::sk_net_refcnt_upgrade((*sock).sk) };
         }
         // INVARIANT: `sock_create_kern` succeeded and handed the socket over to us; the borrowed
         // `net` keeps the netns alive for as long as this value exists.
-        Ok(Self { sock: KernelSocket { sock }, _net: PhantomData })
+        Ok(Self {
+            sock: KernelSocket { sock },
+            _net: PhantomData,
+        })
     }
 
     /// The socket's netns, as an identity only.
@@ -86,30 +89,68 @@ impl<'net> FreshSocket<'net> {
 }
 
 impl KernelSocket {
-    /// Binds to the any-address of its family (inet, inet6) and `port`.
+    /// Binds to the any-address of its family (inet, inet6) and `port`; EAFNOSUPPORT for the
+    /// other families, otherwise `kernel_bind()`'s own result.
     pub(crate) fn bind_any(&self, port: u16) -> Result {
-        // SAFETY: The socket is live (type invariant); the helper builds a valid sockaddr.
-        to_result(unsafe { ffi::rsm_bind_any(self.sock, port) })
+        let port = port.to_be();
+        let (mut a4, mut a6): (bindings::sockaddr_in, bindings::sockaddr_in6) =
+            (pin_init::zeroed(), pin_init::zeroed());
+        let (addr, len) = match self.info().family as u32 {
+            bindings::AF_INET => {
+                a4.sin_family = bindings::AF_INET as u16;
+                a4.sin_port = port;
+                (
+                    (&raw mut a4).cast::<bindings::sockaddr_unsized>(),
+                    size_of_val(&a4),
+                )
+            }
+            bindings::AF_INET6 => {
+                a6.sin6_family = bindings::AF_INET6 as u16;
+                a6.sin6_port = port;
+                (
+                    (&raw mut a6).cast::<bindings::sockaddr_unsized>(),
+                    size_of_val(&a6),
+                )
+            }
+            _ => return Err(EAFNOSUPPORT),
+        };
+        // SAFETY: The socket is live (type invariant); `addr` points to a sockaddr of the
+        // socket's family, `len` bytes long, valid for the call.
+        to_result(unsafe { bindings::kernel_bind(self.sock, addr, len as i32) })
     }
 
-    /// `listen(backlog)` as listen(2) does it: the backlog clamped to the netns's somaxconn.
+    /// `listen(backlog)` as listen(2) does it (`__sys_listen_socket`): the backlog clamped to
+    /// the netns's `net.core.somaxconn`, compared as unsigned so that a negative one is clamped
+    /// too (`kernel_listen()` alone passes it through, and `inet_listen()` stores it as u32).
     pub(crate) fn listen(&self, backlog: i32) -> Result {
+        // SAFETY: The socket is live (type invariant), so is its netns; the sysctl may change
+        // at any time, so it is read once, as READ_ONCE would.
+        let somaxconn = unsafe {
+            core::ptr::read_volatile(
+                &raw const (*shim::rsm_sock_net(self.sock)).core.sysctl_somaxconn,
+            )
+        };
+        let backlog = if backlog as u32 > somaxconn as u32 {
+            somaxconn
+        } else {
+            backlog
+        };
         // SAFETY: The socket is live (type invariant); kernel_listen validates the rest.
-        to_result(unsafe { ffi::rsm_listen_clamped(self.sock, backlog) })
+        to_result(unsafe { bindings::kernel_listen(self.sock, backlog) })
     }
 
     /// Family, type, protocol, state, inode and netns as the socket itself reports them.
     pub(crate) fn info(&self) -> SockInfo {
         let mut info = SockInfo::default();
         // SAFETY: The socket is live (type invariant); `info` is a valid out pointer.
-        unsafe { ffi::rsm_sock_info(self.sock, &mut info) };
+        unsafe { shim::rsm_sock_info(self.sock, &mut info) };
         info
     }
 
     /// The socket's netns, as an identity only (never dereferenced by the caller).
     pub(crate) fn net_id(&self) -> usize {
         // SAFETY: The socket is live (type invariant).
-        unsafe { ffi::rsm_sock_net(self.sock) as usize }
+        unsafe { shim::rsm_sock_net(self.sock) as usize }
     }
 
     /// A counted reference on the socket's netns, unless that netns is being dismantled (then
@@ -118,7 +159,7 @@ impl KernelSocket {
         // SAFETY: The socket is live (type invariant) and its `sk` holds a passive reference on
         // its netns (`sk_alloc` → `net_passive_inc` for kernel sockets), so the `struct net`
         // memory stays valid whatever its count.
-        unsafe { NetRef::try_get(ffi::rsm_sock_net(self.sock)) }
+        unsafe { NetRef::try_get(shim::rsm_sock_net(self.sock)) }
     }
 }
 

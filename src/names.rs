@@ -109,7 +109,8 @@ pub fn family_from_str(s: &str) -> Option<i32> {
 pub fn type_from_str(s: &str) -> Option<i32> {
     let mut parts = s.split('|');
     let base = parts.next()?;
-    let mut v = by_name(TYPES, base.strip_prefix("sock_").unwrap_or(base)).or_else(|| parse_int(base))?;
+    let mut v =
+        by_name(TYPES, base.strip_prefix("sock_").unwrap_or(base)).or_else(|| parse_int(base))?;
     for flag in parts {
         v |= by_name(TYPE_FLAGS, flag)?;
     }

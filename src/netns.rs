@@ -2,8 +2,8 @@
 
 //! `NetRef`: a counted reference on a `struct net`, released on drop.
 
-use crate::ffi;
-use kernel::{bindings, prelude::*};
+use crate::shim;
+use kernel::{bindings, error::from_err_ptr, prelude::*};
 
 /// A counted reference on a network namespace.
 ///
@@ -19,14 +19,11 @@ unsafe impl Send for NetRef {}
 // SAFETY: `&NetRef` only reads immutable fields of the netns.
 unsafe impl Sync for NetRef {}
 
-/// Converts an `ERR_PTR`-style return into a `NetRef`.
-fn from_err_ptr(ptr: *mut bindings::net) -> Result<NetRef> {
-    let addr = ptr as isize;
+/// Takes over the reference an `ERR_PTR`-style lookup (`get_net_ns_by_*`) returned.
+fn counted(ptr: *mut bindings::net) -> Result<NetRef> {
+    let ptr = from_err_ptr(ptr)?;
     if ptr.is_null() {
         return Err(EINVAL);
-    }
-    if (-(bindings::MAX_ERRNO as isize)..0).contains(&addr) {
-        return Err(Error::from_errno(addr as i32));
     }
     // INVARIANT: a non-error return of the get_net_ns_by_* family carries a counted reference.
     Ok(NetRef { ptr })
@@ -37,7 +34,7 @@ impl NetRef {
     pub(crate) fn current() -> Self {
         // SAFETY: Called in process context; `rsm_current_net` takes a reference on
         // `current->nsproxy->net_ns`, which is live while the task runs.
-        let ptr = unsafe { ffi::rsm_current_net() };
+        let ptr = unsafe { shim::rsm_current_net() };
         // INVARIANT: `rsm_current_net` returned a counted reference.
         Self { ptr }
     }
@@ -47,7 +44,7 @@ impl NetRef {
     pub(crate) fn from_fd(fd: i32) -> Result<Self> {
         // SAFETY: `get_net_ns_by_fd` validates the fd itself and returns a counted reference
         // or an ERR_PTR.
-        from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_fd(fd) })
+        counted(unsafe { bindings::get_net_ns_by_fd(fd) })
     }
 
     /// The namespace an nsfs file at `path` refers to, looked up (never opened) with the
@@ -55,7 +52,7 @@ impl NetRef {
     pub(crate) fn from_path(path: &CStr) -> Result<Self> {
         // SAFETY: `path` is NUL-terminated; the helper looks it up, checks the inode and drops
         // the path itself, and returns a counted reference or an ERR_PTR.
-        from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_path(path.as_char_ptr()) })
+        counted(unsafe { shim::rsm_get_net_ns_by_path(path.as_char_ptr()) })
     }
 
     /// The namespace of process `pid` in the caller's pid namespace; ESRCH if there is none,
@@ -66,7 +63,7 @@ impl NetRef {
         }
         // SAFETY: `get_net_ns_by_pid` looks the task up under RCU itself and returns a counted
         // reference or an ERR_PTR.
-        from_err_ptr(unsafe { ffi::rsm_get_net_ns_by_pid(pid) })
+        counted(unsafe { bindings::get_net_ns_by_pid(pid) })
     }
 
     /// A counted reference on `net` unless it is being dismantled (its count already reached
@@ -79,7 +76,7 @@ impl NetRef {
     pub(crate) unsafe fn try_get(net: *mut bindings::net) -> Option<Self> {
         // SAFETY: `net` is valid for the call (the caller's contract); `maybe_get_net` only
         // increments a non-zero count.
-        let ptr = unsafe { ffi::rsm_maybe_get_net(net) };
+        let ptr = unsafe { shim::rsm_maybe_get_net(net) };
         // INVARIANT: a non-NULL return carries a counted reference.
         (!ptr.is_null()).then_some(Self { ptr })
     }
@@ -90,20 +87,22 @@ impl NetRef {
 
     /// The netns inode number (what `readlink /proc/self/ns/net` shows).
     pub(crate) fn inum(&self) -> u32 {
-        // SAFETY: `ptr` is live by the type invariant; `ns.inum` never changes.
-        unsafe { ffi::rsm_net_inum(self.ptr) }
+        // SAFETY: `ptr` is live by the type invariant; `ns.inum` is set before the netns is
+        // published and never changes.
+        unsafe { (*self.ptr).ns.inum }
     }
 
     /// Whether the opener of `file` has `cap` over the user namespace owning this netns.
     pub(crate) fn file_capable(&self, file: &kernel::fs::LocalFile, cap: u32) -> bool {
-        // SAFETY: `file` is a live file and `ptr` a live netns (type invariant).
-        unsafe { ffi::rsm_file_net_capable(file.as_ptr(), self.ptr, cap as i32) }
+        // SAFETY: `file` is a live file and `ptr` a live netns (type invariant), whose
+        // `user_ns` is set at creation and never changes.
+        unsafe { bindings::file_ns_capable(file.as_ptr(), (*self.ptr).user_ns, cap as i32) }
     }
 }
 
 impl Drop for NetRef {
     fn drop(&mut self) {
         // SAFETY: By the type invariant this value owns one reference, dropped exactly once.
-        unsafe { ffi::rsm_put_net(self.ptr) };
+        unsafe { shim::rsm_put_net(self.ptr) };
     }
 }

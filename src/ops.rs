@@ -3,9 +3,9 @@
 //! The operations behind both interfaces (ioctl and text commands): create, release, reset.
 
 use crate::{
-    ffi,
     ksocket::FreshSocket,
     netns::NetRef,
+    shim::{self, COMM_LEN},
     state::{self, CreateNodes, Meta, ReleaseCause},
     stats::StatKey,
 };
@@ -63,32 +63,15 @@ pub(crate) fn resolve(sel: &NetnsSel) -> Result<NetRef> {
 /// namespace that owns the target netns: CAP_NET_ADMIN always, CAP_NET_RAW for raw/packet.
 pub(crate) fn check_permission(file: &LocalFile, net: &NetRef, req: &CreateReq) -> Result {
     if !net.file_capable(file, CAP_NET_ADMIN) {
-        pr_info_ratelimited("create refused: no CAP_NET_ADMIN over the target netns");
+        shim::pr_info_ratelimited("create refused: no CAP_NET_ADMIN over the target netns");
         return Err(EPERM);
     }
     let raw = req.sock_type & crate::names::SOCK_TYPE_MASK == SOCK_RAW || req.family == AF_PACKET;
     if raw && !net.file_capable(file, CAP_NET_RAW) {
-        pr_info_ratelimited("create refused: no CAP_NET_RAW over the target netns");
+        shim::pr_info_ratelimited("create refused: no CAP_NET_RAW over the target netns");
         return Err(EPERM);
     }
     Ok(())
-}
-
-/// One-line reasons in dmesg, rate-limited so no input can flood the log.
-pub(crate) fn pr_info_ratelimited(reason: &str) {
-    use core::sync::atomic::{AtomicU64, Ordering};
-    static LAST_NS: AtomicU64 = AtomicU64::new(0);
-    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
-    let now = ffi::now_ns();
-    let last = LAST_NS.load(Ordering::Relaxed);
-    if now.wrapping_sub(last) < 200_000_000
-        || LAST_NS.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err()
-    {
-        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
-    let n = SUPPRESSED.swap(0, Ordering::Relaxed);
-    pr_info!("{} ({} similar messages suppressed)\n", reason, n);
 }
 
 /// Creates one kernel socket as `req` says and keeps it once `publish` has told the caller its
@@ -100,27 +83,40 @@ pub(crate) fn create(
     publish: impl FnOnce(&Created) -> Result,
 ) -> Result<Created> {
     let net = resolve(&req.netns).map_err(|e| {
-        pr_info_ratelimited("create refused: the netns= / pid= target is not a network namespace or cannot be reached");
+        shim::pr_info_ratelimited("create refused: the netns= / pid= target is not a network namespace or cannot be reached");
         rejected(e)
     })?;
     check_permission(file, &net, req).map_err(rejected)?;
-    keep(&net, req, Clock::Measured, publish)
+    keep::<Timed>(&net, req, publish)
 }
 
-/// Whether a creation is timed and attributed (every real one is; the bench's TABLE step is
-/// not, to isolate the table's cost).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Clock {
-    Measured,
-    Skipped,
+/// How a creation is timed and attributed: the stamps kept in its [`Meta`].
+pub(crate) trait Stamp {
+    /// Read just before `sock_create_kern()`.
+    fn start() -> u64;
+    /// Read just after it: (creation time, latency, creator's tgid and comm).
+    fn finish(t0: u64) -> (u64, u64, i32, [u8; COMM_LEN]);
+}
+
+/// Every real creation: timed by the monotonic clock and attributed to the calling task.
+pub(crate) struct Timed;
+
+impl Stamp for Timed {
+    fn start() -> u64 {
+        shim::now_ns()
+    }
+    fn finish(t0: u64) -> (u64, u64, i32, [u8; COMM_LEN]) {
+        let t1 = shim::now_ns();
+        let (pid, comm) = shim::current_tgid_comm();
+        (t1, t1.saturating_sub(t0), pid, comm)
+    }
 }
 
 /// Creates a socket in `net` (already resolved and checked) and keeps it in the table after
 /// `publish` succeeded (see [`create`]).
-pub(crate) fn keep(
+pub(crate) fn keep<S: Stamp>(
     net: &NetRef,
     req: &CreateReq,
-    clock: Clock,
     publish: impl FnOnce(&Created) -> Result,
 ) -> Result<Created> {
     let netns_inode = net.inum();
@@ -142,17 +138,21 @@ pub(crate) fn keep(
     };
 
     // No lock is held here: sock_create_kern() sleeps.
-    let measured = clock == Clock::Measured;
-    let t0 = if measured { ffi::now_ns() } else { 0 };
+    let t0 = S::start();
     let result = FreshSocket::create(net, req.family, req.sock_type, req.protocol, req.hold);
-    let t1 = if measured { ffi::now_ns() } else { 0 };
-    let latency_ns = t1.saturating_sub(t0);
-    let (pid, comm) = if measured { ffi::current_tgid_comm() } else { (0, [0; ffi::COMM_LEN]) };
+    let (created_ns, latency_ns, pid, comm) = S::finish(t0);
     let net_id = match &result {
         Ok(sock) => sock.net_id(),
         Err(_) => 0,
     };
-    let meta = Meta { key, net_id, pid, comm, created_ns: t1, latency_ns };
+    let meta = Meta {
+        key,
+        net_id,
+        pid,
+        comm,
+        created_ns,
+        latency_ns,
+    };
     let sock = match result {
         Ok(sock) => sock,
         Err(e) => {
@@ -163,13 +163,17 @@ pub(crate) fn keep(
     };
     // The id reaches the caller before the socket is in the table: another thread that guesses
     // it from the reply buffer may briefly get ENOENT; the id is valid once the call returns.
-    let created = Created { id: state::next_id(), netns_inode, latency_ns };
+    let created = Created {
+        id: state::next_id(),
+        netns_inode,
+        latency_ns,
+    };
     if let Err(e) = publish(&created) {
         // The caller cannot learn the id: keep nothing. `net` still pins the netns, so the
         // socket may be released here.
         drop(sock);
         state::SLOTS.release();
-        pr_info_ratelimited("create undone: the reply could not be copied");
+        shim::pr_info_ratelimited("create undone: the reply could not be copied");
         return Err(e);
     }
     // The caller still holds `net`: the netns cannot be dismantled before the socket is in the
@@ -209,7 +213,7 @@ pub(crate) fn release_all() -> Result<u64> {
         from = next;
         n += 1;
         if n % 256 == 0 {
-            let _ = ffi::resched_and_signal_pending();
+            let _ = shim::resched_and_signal_pending();
         }
     }
     Ok(n)

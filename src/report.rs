@@ -8,8 +8,7 @@
 //! the start and skipping. Memory per read is bounded (one batch) however many sockets exist.
 
 use crate::{
-    ffi,
-    names,
+    names, shim,
     state::{Entry, State},
     stats::{KeyStats, StatKey, HIST_BUCKETS},
 };
@@ -26,7 +25,9 @@ pub(crate) struct TextBuf {
 
 impl Write for TextBuf {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.bytes.extend_from_slice(s.as_bytes(), GFP_KERNEL).map_err(|_| fmt::Error)
+        self.bytes
+            .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+            .map_err(|_| fmt::Error)
     }
 }
 
@@ -55,7 +56,13 @@ pub(crate) struct Cursor {
 
 impl Cursor {
     pub(crate) fn new() -> Self {
-        Self { pos: 0, as_of_ns: 0, stage: Stage::Header, batch: TextBuf { bytes: KVec::new() }, off: 0 }
+        Self {
+            pos: 0,
+            as_of_ns: 0,
+            stage: Stage::Header,
+            batch: TextBuf { bytes: KVec::new() },
+            off: 0,
+        }
     }
 
     fn rewind(&mut self) {
@@ -73,7 +80,7 @@ impl Cursor {
         self.batch.bytes.clear();
         self.off = 0;
         if self.stage == Stage::Header {
-            self.as_of_ns = ffi::now_ns();
+            self.as_of_ns = shim::now_ns();
         }
         let (stage, batch, as_of) = (&mut self.stage, &mut self.batch, self.as_of_ns);
         crate::state::with(|s| fill(s, stage, batch, as_of))??;
@@ -200,9 +207,19 @@ fn write_type(out: &mut TextBuf, t: i32) -> fmt::Result {
 }
 
 fn write_fpt(out: &mut TextBuf, family: i32, sock_type: i32, protocol: i32) -> fmt::Result {
-    write!(out, "family={}({}) type=", names::family_name(family), family)?;
+    write!(
+        out,
+        "family={}({}) type=",
+        names::family_name(family),
+        family
+    )?;
     write_type(out, sock_type)?;
-    write!(out, " protocol={}({})", names::protocol_name(protocol), protocol)
+    write!(
+        out,
+        " protocol={}({})",
+        names::protocol_name(protocol),
+        protocol
+    )
 }
 
 fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
@@ -221,13 +238,23 @@ fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Res
         out.write_char(if b.is_ascii_graphic() { b as char } else { '_' })?;
     }
     let age_ms = as_of_ns.saturating_sub(e.meta.created_ns) / 1_000_000;
-    writeln!(out, " age_ms={:010} latency_ns={}", age_ms, e.meta.latency_ns)
+    writeln!(
+        out,
+        " age_ms={:010} latency_ns={}",
+        age_ms, e.meta.latency_ns
+    )
 }
 
 fn stat_line(k: &StatKey, v: &KeyStats, out: &mut TextBuf) -> fmt::Result {
     write!(out, "stat netns={} ", k.netns)?;
     write_fpt(out, k.family, k.sock_type, k.protocol)?;
-    write!(out, " attempts={} ok={} failed={} errors=", v.attempts, v.ok, v.failed())?;
+    write!(
+        out,
+        " attempts={} ok={} failed={} errors=",
+        v.attempts,
+        v.ok,
+        v.failed()
+    )?;
     let mut any = false;
     for &(errno, n) in v.errnos.iter().filter(|(e, _)| *e != 0) {
         if any {
@@ -257,7 +284,13 @@ fn stat_line(k: &StatKey, v: &KeyStats, out: &mut TextBuf) -> fmt::Result {
         lat.max
     )?;
     let mut first = true;
-    for (b, &n) in lat.hist.iter().enumerate().take(HIST_BUCKETS).filter(|(_, &n)| n != 0) {
+    for (b, &n) in lat
+        .hist
+        .iter()
+        .enumerate()
+        .take(HIST_BUCKETS)
+        .filter(|(_, &n)| n != 0)
+    {
         write!(out, "{}{}:{}", if first { "" } else { "," }, b, n)?;
         first = false;
     }
@@ -265,4 +298,53 @@ fn stat_line(k: &StatKey, v: &KeyStats, out: &mut TextBuf) -> fmt::Result {
         out.write_char('-')?;
     }
     out.write_char('\n')
+}
+
+#[kunit_tests(rust_sockmod_report)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut TextBuf) -> fmt::Result) -> Result<KVec<u8>> {
+        let mut out = TextBuf { bytes: KVec::new() };
+        f(&mut out).map_err(|_| ENOMEM)?;
+        Ok(out.bytes)
+    }
+
+    #[test]
+    fn stat_line_format() -> Result {
+        let key = StatKey {
+            netns: 4026531840,
+            family: 2,
+            sock_type: 2 | 0o4000,
+            protocol: 17,
+        };
+        let mut v = KeyStats::default();
+        assert_eq!(
+            &text(|o| stat_line(&key, &v, o))?[..],
+            b"stat netns=4026531840 family=inet(2) type=dgram|nonblock(2050) protocol=udp(17) \
+              attempts=0 ok=0 failed=0 errors=- live=0 released=0 lat_ns_min=0 lat_ns_avg=0 \
+              lat_ns_max=0 hist_log2_ns=-\n"
+        );
+        v.record(0, 1500);
+        v.record(97, 3000);
+        for errno in [1, 2, 3, 4] {
+            v.record(errno, 1);
+        }
+        let line = text(|o| stat_line(&key, &v, o))?;
+        let want: &[u8] =
+            b" attempts=6 ok=1 failed=5 errors=EAFNOSUPPORT:1,EPERM:1,ENOENT:1,ESRCH:1,\
+              other:1 live=1 released=0 lat_ns_min=1 lat_ns_avg=750 lat_ns_max=3000 \
+              hist_log2_ns=0:4,10:1,11:1\n";
+        assert!(line.ends_with(want));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_names_show_numbers() -> Result {
+        assert_eq!(
+            &text(|o| write_fpt(o, 4242, 99, -7))?[..],
+            b"family=?(4242) type=?(99) protocol=?(-7)"
+        );
+        Ok(())
+    }
 }

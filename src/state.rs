@@ -41,7 +41,7 @@ pub(crate) struct Meta {
     /// Identity of the netns (`struct net *` as an integer; never dereferenced).
     pub(crate) net_id: usize,
     pub(crate) pid: i32,
-    pub(crate) comm: [u8; crate::ffi::COMM_LEN],
+    pub(crate) comm: [u8; crate::shim::COMM_LEN],
     pub(crate) created_ns: u64,
     pub(crate) latency_ns: u64,
 }
@@ -135,7 +135,8 @@ impl State {
             rbtree::Entry::Vacant(v) => match RBTreeNodeReservation::new(GFP_KERNEL) {
                 Ok(node) if fits => {
                     self.n_stat_keys += 1;
-                    v.insert(KeyStats::default(), node).record(errno, latency_ns)
+                    v.insert(KeyStats::default(), node)
+                        .record(errno, latency_ns)
                 }
                 _ => self.stat_keys_dropped += 1,
             },
@@ -150,7 +151,13 @@ impl State {
     }
 
     /// Keeps `sock` under `id` (from [`next_id`], already published to the caller).
-    pub(crate) fn record_success(&mut self, id: u64, sock: FreshSocket<'_>, meta: Meta, nodes: CreateNodes) {
+    pub(crate) fn record_success(
+        &mut self,
+        id: u64,
+        sock: FreshSocket<'_>,
+        meta: Meta,
+        nodes: CreateNodes,
+    ) {
         self.count_attempt(meta.key, 0, meta.latency_ns);
         self.totals.ok += 1;
         self.totals.live += 1;
@@ -158,7 +165,8 @@ impl State {
         // caller still holds the `NetRef` it borrows (its lifetime outlives this call).
         let sock = unsafe { sock.into_kept() };
         let sock = Arc::from(nodes.arc.write(sock));
-        self.sockets.insert(nodes.socket.into_node(id, Entry { sock, meta }));
+        self.sockets
+            .insert(nodes.socket.into_node(id, Entry { sock, meta }));
     }
 
     /// Takes socket `id` out of the table for release by the caller (outside the lock).
@@ -173,7 +181,10 @@ impl State {
         let entry = self.sockets.remove(&id).ok_or(ENOENT)?;
         account_release(&mut self.totals, &mut self.stats, &entry, cause);
         // INVARIANT: `net` is a counted reference on the socket's netns.
-        Ok(Some(Detached { _entry: entry, _net: net }))
+        Ok(Some(Detached {
+            _entry: entry,
+            _net: net,
+        }))
     }
 
     /// The first socket with id >= `from` whose netns is not being dismantled, taken out as
@@ -190,7 +201,13 @@ impl State {
             let (_, entry) = node.to_key_value();
             account_release(&mut self.totals, &mut self.stats, &entry, cause);
             // INVARIANT: `net` is a counted reference on the socket's netns.
-            return Some((id + 1, Detached { _entry: entry, _net: net }));
+            return Some((
+                id + 1,
+                Detached {
+                    _entry: entry,
+                    _net: net,
+                },
+            ));
         }
         None
     }
@@ -201,7 +218,10 @@ impl State {
         let e = self.sockets.get(&id).ok_or(ENOENT)?;
         let net = e.sock.net_ref().ok_or(ENOENT)?;
         // INVARIANT: `net` is a counted reference on the socket's netns.
-        Ok(InUse { sock: e.sock.clone(), _net: net })
+        Ok(InUse {
+            sock: e.sock.clone(),
+            _net: net,
+        })
     }
 
     /// Moves every socket of netns `net_id` out of the table into `out` (no allocation: the
@@ -300,7 +320,13 @@ impl Slots {
     pub(crate) fn take(&self) -> bool {
         let max = self.max.load(Ordering::Relaxed);
         self.used
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| if u < max { Some(u + 1) } else { None })
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
+                if u < max {
+                    Some(u + 1)
+                } else {
+                    None
+                }
+            })
             .is_ok()
     }
 
@@ -309,7 +335,10 @@ impl Slots {
     }
 }
 
-pub(crate) static SLOTS: Slots = Slots { used: AtomicU64::new(0), max: AtomicU64::new(0) };
+pub(crate) static SLOTS: Slots = Slots {
+    used: AtomicU64::new(0),
+    max: AtomicU64::new(0),
+};
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `init()` in the module initialiser before any other use.
@@ -351,7 +380,10 @@ impl Drop for StateGuard {
     fn drop(&mut self) {
         let mut from = 0;
         let mut left = 0u64;
-        while let Some((next, d)) = with(|s| s.take_next(from, ReleaseCause::Unload)).ok().flatten() {
+        while let Some((next, d)) = with(|s| s.take_next(from, ReleaseCause::Unload))
+            .ok()
+            .flatten()
+        {
             drop(d);
             from = next;
             left += 1;
@@ -360,7 +392,11 @@ impl Drop for StateGuard {
         if let Some(state) = guard.take() {
             let leaked = state.sockets.iter().count();
             if left > 0 || leaked > 0 {
-                pr_err!("unload: {} sockets outlived the pernet hooks ({} leaked)\n", left, leaked);
+                pr_err!(
+                    "unload: {} sockets outlived the pernet hooks ({} leaked)\n",
+                    left,
+                    leaked
+                );
             }
             let State { sockets, .. } = state;
             core::mem::forget(sockets);

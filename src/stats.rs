@@ -20,7 +20,10 @@ pub(crate) struct Totals {
 impl Totals {
     /// Zeroes every counter except `live` (which describes the present, not the past).
     pub(crate) fn reset(&mut self) {
-        *self = Totals { live: self.live, ..Totals::default() };
+        *self = Totals {
+            live: self.live,
+            ..Totals::default()
+        };
     }
 }
 
@@ -50,7 +53,13 @@ pub(crate) struct Latency {
 
 impl Default for Latency {
     fn default() -> Self {
-        Self { count: 0, sum: 0, min: u64::MAX, max: 0, hist: [0; HIST_BUCKETS] }
+        Self {
+            count: 0,
+            sum: 0,
+            min: u64::MAX,
+            max: 0,
+            hist: [0; HIST_BUCKETS],
+        }
     }
 }
 
@@ -66,7 +75,7 @@ impl Latency {
     }
 
     pub(crate) fn avg(&self) -> u64 {
-        if self.count == 0 { 0 } else { self.sum / self.count }
+        self.sum.checked_div(self.count).unwrap_or(0)
     }
 }
 
@@ -108,6 +117,78 @@ impl KeyStats {
 
     /// Zeroes the history, keeping `live`.
     pub(crate) fn reset(&mut self) {
-        *self = KeyStats { live: self.live, ..KeyStats::default() };
+        *self = KeyStats {
+            live: self.live,
+            ..KeyStats::default()
+        };
+    }
+}
+
+#[kernel::prelude::kunit_tests(rust_sockmod_stats)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets() {
+        let mut l = Latency::default();
+        assert_eq!(l.avg(), 0);
+        for ns in [0, 1, 2, 3, 4, 1023, 1024, u64::MAX] {
+            l.add(ns);
+        }
+        // 0 and 1 in bucket 0, [2,4) in 1, 4 in 2, 1023 in 9, 1024 in 10, the rest in the last.
+        assert_eq!(
+            (l.hist[0], l.hist[1], l.hist[2], l.hist[9], l.hist[10]),
+            (2, 2, 1, 1, 1)
+        );
+        assert_eq!(l.hist[HIST_BUCKETS - 1], 1);
+        assert_eq!(l.hist.iter().map(|&n| u64::from(n)).sum::<u64>(), l.count);
+        assert_eq!((l.count, l.min, l.max, l.sum), (8, 0, u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn record_outcomes() {
+        let mut s = KeyStats::default();
+        s.record(0, 100);
+        s.record(0, 300);
+        for errno in [97, 93, 97, 1, 22, 12, 12] {
+            s.record(errno, 50);
+        }
+        assert_eq!((s.attempts, s.ok, s.failed(), s.live), (9, 2, 7, 2));
+        // Four distinct errnos kept in the order first seen; the fifth and later: `other`.
+        assert_eq!(s.errnos, [(97, 2), (93, 1), (1, 1), (22, 1)]);
+        assert_eq!(s.errno_other, 2);
+        assert_eq!(
+            (s.latency.min, s.latency.max, s.latency.avg()),
+            (50, 300, 750 / 9)
+        );
+        s.reset();
+        assert_eq!((s.attempts, s.ok, s.live, s.errno_other), (0, 0, 2, 0));
+        assert_eq!(s.errnos, [(0, 0); ERRNO_SLOTS]);
+        assert_eq!(s.latency.count, 0);
+    }
+
+    #[test]
+    fn totals_reset_keeps_live() {
+        let mut t = Totals {
+            attempts: 5,
+            ok: 4,
+            failed: 1,
+            rejected: 2,
+            live: 3,
+            ..Totals::default()
+        };
+        t.released_user = 1;
+        t.reset();
+        assert_eq!(
+            (
+                t.attempts,
+                t.ok,
+                t.failed,
+                t.rejected,
+                t.live,
+                t.released_user
+            ),
+            (0, 0, 0, 0, 3, 0)
+        );
     }
 }

@@ -17,6 +17,7 @@ wait_for() {
     for _ in $(seq $((t * 10))); do eval "$*" && return 0; sleep 0.1; done
     return 1
 }
+# shellcheck disable=SC2016 # wait_for evaluates the condition itself.
 load()   { insmod "$KO" "$@" && wait_for 5 '[ -c "$DEV" ]'; }
 unload() { rmmod rust_sockmod; }
 # time_left: seconds before the VM's time limit (RSM_VM_TIMEOUT, counted from boot), less a
@@ -52,6 +53,7 @@ MODPROTO_FAMILIES=(
 modproto_load() {
     local spec name req mod how
     for spec in "${MODPROTO_FAMILIES[@]}"; do
+        # shellcheck disable=SC2034 # name and req name the fields; only mod and how are used here.
         IFS='|' read -r name req mod how <<<"$spec"
         [ "$how" = modprobe ] && modprobe "$mod"
     done

@@ -10,6 +10,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${1:-/tmp}
 # RSM_KO: another build of the module (e.g. a deliberately broken scratch copy) under these tests.
 KO=${RSM_KO:-$ROOT/rust_sockmod.ko}
+# shellcheck disable=SC2034 # Used by the parts (t_*.sh), which are sourced below.
 UT="$ROOT/userspace_test/target/release/userspace_test"
 KMSG_LOG="$OUT/kmsg.log"
 source "$HERE/tap.sh"
@@ -17,7 +18,7 @@ source "$HERE/lib.sh"
 source "$HERE/dmesg-check.sh"
 
 # RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
-PARTS=${RSM_PARTS:-load text netns perm boundaries modproto limits concurrency compare hardening}
+PARTS=${RSM_PARTS:-load kunit text netns perm boundaries modproto limits concurrency compare hardening}
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # The plan: the boot check, each part's checks and its completion check, the 3 final checks.
 plan=4
@@ -38,6 +39,7 @@ for part in $PARTS; do
     echo "# --- $part"
     part_t0=$SECONDS
     want=${PLAN[$part]}
+    # shellcheck source=/dev/null # The parts are checked on their own.
     ( source "$HERE/t_$part.sh" ) | tee "$OUT/part-$part.tap"
     rc=${PIPESTATUS[0]}
     got=$(grep -cE '^(not )?ok ' "$OUT/part-$part.tap")

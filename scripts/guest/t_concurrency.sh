@@ -8,14 +8,14 @@ worker() {
     local ns=$1 n=0 ino line id
     ino=$(stat -L -c %i "/run/netns/$ns")
     while [ $n -lt 100 ]; do
-        echo "create inet dgram udp netns=/run/netns/$ns" > $DEV 2>/dev/null
-        echo "create inet stream tcp netns=/run/netns/$ns hold" > $DEV 2>/dev/null
-        line=$(grep -m1 "^socket .*netns=$ino " $DEV); id=${line#socket id=}; id=${id%% *}
-        [ -n "$id" ] && echo "release $id" > $DEV 2>/dev/null
+        echo "create inet dgram udp netns=/run/netns/$ns" > "$DEV" 2>/dev/null
+        echo "create inet stream tcp netns=/run/netns/$ns hold" > "$DEV" 2>/dev/null
+        line=$(grep -m1 "^socket .*netns=$ino " "$DEV"); id=${line#socket id=}; id=${id%% *}
+        [ -n "$id" ] && echo "release $id" > "$DEV" 2>/dev/null
         n=$((n + 1))
     done
 }
-reader() { for _ in $(seq 100); do cat $DEV > /dev/null || echo READ-FAILED; done; }
+reader() { for _ in $(seq 100); do cat "$DEV" > /dev/null || echo READ-FAILED; done; }
 worker c1 & w1=$!; worker c2 & w2=$!
 reader > "$OUT/reader.log" & r1=$!
 "$UT" devtest --shared > "$OUT/devtest-concurrent.log" 2>&1 & d1=$!

@@ -40,6 +40,7 @@ after() {
     echo "# $1: test took $((SECONDS - TEST_T0)) s"
     local t1=$SECONDS
     check "$1: live sockets back to 0" test "$(totals live)" = 0
+    # shellcheck disable=SC2016 # wait_for evaluates the condition itself.
     wait_for 10 '[ "$(netns_count)" -le "$NETNS_BASE" ]'
     local n; n=$(netns_count)
     check "$1: network namespaces back to at most the $NETNS_BASE before it (now $n)" test "$n" -le "$NETNS_BASE"
@@ -96,9 +97,11 @@ h_module_cycles() {
     ip netns add m1; ip netns add m2
     fails=0
     for i in $(seq "$MOD_CYCLES"); do
+        # shellcheck disable=SC2015 # Counted and stopped when either step fails, as meant.
         unload && load || { fails=$((fails + 1)); break; }
         cmd "create inet stream tcp netns=/run/netns/m1" && cmd "create inet dgram udp netns=/run/netns/m2 hold" \
             && cmd "create inet6 dgram udp" || fails=$((fails + 1))
+        # shellcheck disable=SC2034 # name and mod name the fields; only req is used here.
         IFS='|' read -r name req mod _ <<<"${MODPROTO_FAMILIES[$((i % ${#MODPROTO_FAMILIES[@]}))]}"
         cmd "create $req netns=/run/netns/m1" || { fails=$((fails + 1)); echo "# cycle $i: create $req failed"; }
     done
@@ -115,6 +118,7 @@ h_rmmod_in_flight() {
     local busy tries unloaded
     "$UT" stress --threads 2 --seconds 120 > /dev/null 2>&1 & busy=$!
     # Wait until the creators hold the device open (a slow debug kernel takes a while to start them).
+    # shellcheck disable=SC2016 # wait_for evaluates the condition itself.
     wait_for 60 '[ "$(cat /sys/module/rust_sockmod/refcnt)" -gt 0 ]'
     tries=0; unloaded=0
     while kill -0 $busy 2>/dev/null && [ $tries -lt 5 ]; do
@@ -129,6 +133,7 @@ h_rmmod_in_flight() {
     check "rmmod during in-flight creates: refused $tries of $tries (at least 3 tries, never unloaded)" \
         test "$tries" -ge 3 -a "$unloaded" = 0
     # The killed creators' sockets stay in the table until rmmod releases them.
+    # shellcheck disable=SC2016 # wait_for evaluates the condition itself.
     wait_for 10 '[ "$(cat /sys/module/rust_sockmod/refcnt)" = 0 ]'
     check "rmmod once the creators are gone" unload
     check "reload" load
@@ -156,7 +161,7 @@ h_failslab() {
         $FT/ut fuzz --make-it-fail --seed 99 --count 3000 > $FT/failslab.txt 2>&1
         rc=$?
         echo 0 > $FS/probability
-        for c in $caches; do echo 0 > /sys/kernel/slab/$c/failslab; done
+        for c in $caches; do echo 0 > "/sys/kernel/slab/$c/failslab"; done
         [ "$rc" = 0 ] || { echo "# failslab fuzz exit $rc"; tail -n 20 $FT/failslab.txt | diag; dmesg | tail -n 30 | diag; }
         cp $FT/failslab.txt "$OUT/"
         check "failslab: every call under injected allocation failures returned a documented errno" test "$rc" = 0
@@ -176,6 +181,7 @@ h_failslab() {
         diag < "$OUT/failnth.txt"
         check "fail-nth: the module's own allocation was reached (a report read failed with ENOMEM)" \
             grep -q "^read the report .*ENOMEM" "$OUT/failnth.txt"
+        # shellcheck disable=SC2016 # An awk program: awk expands it.
         check "fail-nth: a TCP create reached at least 3 fault points (socket, inode, module), ENOMEM among the results" \
             awk '/^ioctl create inet stream tcp / { for (i = 1; i < NF; i++) if ($(i+1) == "fault") n = $i; if (/ENOMEM/) e = 1 }
                  END { exit !(n >= 3 && e) }' "$OUT/failnth.txt"

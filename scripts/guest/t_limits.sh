@@ -5,7 +5,7 @@
 check "rmmod before reloading with max_sockets=3" unload
 check "insmod max_sockets=3" load max_sockets=3
 check "limits line shows max_sockets=3" grep -q "^limits max_sockets=3 " "$DEV"
-for i in 1 2 3; do cmd "create inet dgram udp"; done
+for _ in 1 2 3; do cmd "create inet dgram udp"; done
 check "three sockets live" test "$(totals live)" = 3
 expect_fail "the fourth create: ENOSPC" "No space left on device" cmd "create inet dgram udp"
 check "ENOSPC counted as rejected, not as an attempt" test "$(totals rejected)-$(totals attempts)" = "1-3"

@@ -10,6 +10,7 @@ check "create by bind mount: netns=/run/netns/blue" cmd "create inet stream tcp 
 check "create by bind mount: udp in blue" cmd "create inet dgram udp netns=/run/netns/blue"
 # (stdout away from the part's pipe: a part that stops early must not wait for the sleeper)
 ip netns exec blue sleep 600 >/dev/null & sleeper=$!
+# shellcheck disable=SC2016 # wait_for evaluates the condition itself.
 wait_for 5 '[ "$(stat -L -c %i /proc/$sleeper/ns/net 2>/dev/null)" = "$blue" ]'
 check "create by pid: pid=$sleeper (in blue)" cmd "create inet6 stream tcp pid=$sleeper"
 check "three sockets reported in blue" test "$(socket_lines | grep -c "netns=$blue ")" = 3
@@ -48,6 +49,7 @@ check "red's hold socket is still live after ip netns del" grep -q "netns=$red .
 check "red's default socket also still live (red cannot die yet)" test "$(socket_lines | grep -c "netns=$red ")" = 2
 hold_id=$(socket_lines | grep "netns=$red .*hold=yes" | sed 's/^socket id=\([0-9]*\) .*/\1/')
 check "release the hold socket" cmd "release $hold_id"
+# shellcheck disable=SC2016 # wait_for evaluates the condition itself.
 if wait_for 20 '[ "$(socket_lines | grep -c "netns=$red ")" = 0 ]'; then
     ok "red dismantled after the hold socket's release: its default socket released by netns exit"
 else not_ok "red dismantled after the hold socket's release"; socket_lines | diag; fi

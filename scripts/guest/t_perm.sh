@@ -17,11 +17,11 @@ check "fd opened with CAP_NET_ADMIN works after dropping it" \
     sh -c "exec 9>$DEV; capsh --drop=cap_net_admin -- -c 'echo create inet dgram udp >&9'"
 # The same over SCM_RIGHTS: a descriptor opened without CAP_NET_ADMIN, written by a process
 # that has it, is refused; the same passing with an opener that keeps its capabilities works.
-PASSFD="python3 $HERE/passfd.py"
+PASSFD=(python3 "$HERE/passfd.py")
 check "fd opened with CAP_NET_ADMIN, passed over SCM_RIGHTS: create works" \
-    $PASSFD write "$DEV" "create inet dgram udp" -- capsh --
+    "${PASSFD[@]}" write "$DEV" "create inet dgram udp" -- capsh --
 expect_fail "fd opened without CAP_NET_ADMIN, passed to a writer that has it: refused" \
-    "Operation not permitted" $PASSFD write "$DEV" "create inet dgram udp" -- capsh --drop=cap_net_admin --
+    "Operation not permitted" "${PASSFD[@]}" write "$DEV" "create inet dgram udp" -- capsh --drop=cap_net_admin --
 expect_fail "unprivileged user cannot open the 0600 device" "Permission denied" \
     setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "cat $DEV"
 # (bash, not dash: dash reports every failed write as "I/O error".)

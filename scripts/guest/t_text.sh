@@ -55,7 +55,8 @@ check "released_user counts 4" test "$(totals released_user)" = 4
 # stamps its own time (as_of_ms, and age_ms relative to it; fixed widths), so those digits are
 # masked when comparing two passes.
 mask() { sed -E 's/(as_of_ms|age_ms)=[0-9]+/\1=N/g'; }
-for i in $(seq 40); do cmd "create inet dgram udp"; done
+for _ in $(seq 40); do cmd "create inet dgram udp"; done
+# shellcheck disable=SC2002 # cat is the reader under test (its read sizes), as in the checks below.
 full=$(cat "$DEV" | mask)
 check "a report with 40 sockets has 40 socket lines" test "$(grep -c '^socket ' <<<"$full")" = 40
 raw=$(cat "$DEV")

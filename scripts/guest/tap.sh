@@ -19,12 +19,15 @@ expect_fail() {
 }
 tap_done() { echo "# guest: $((TAP_N - TAP_FAIL)) passed, $TAP_FAIL failed, $TAP_N reported"; }
 # part_plan FILE: the number of checks a part declares ("# plan: N" in its first lines, plus
-# "# plan-kmemleak: M" when this kernel has kmemleak).
+# "# plan-kmemleak: M" when this kernel has kmemleak, plus "# plan-kunit: M" per KUnit test case
+# of the module's source, $ROOT/src/*.rs).
 part_plan() {
     local n k
     n=$(sed -n '1,10s/^# plan: \([0-9]*\)$/\1/p' "$1")
     [ -n "$n" ] || return 1
     k=$(sed -n '1,10s/^# plan-kmemleak: \([0-9]*\)$/\1/p' "$1")
-    [ -n "$k" ] && [ -w /sys/kernel/debug/kmemleak ] && n=$((n + k))
+    if [ -n "$k" ] && [ -w /sys/kernel/debug/kmemleak ]; then n=$((n + k)); fi
+    k=$(sed -n '1,10s/^# plan-kunit: \([0-9]*\)$/\1/p' "$1")
+    [ -z "$k" ] || n=$((n + k * $(cat "$ROOT"/src/*.rs | grep -c '^ *#\[test\]')))
     echo "$n"
 }

@@ -38,7 +38,12 @@ struct Sockstat {
 
 impl Sockstat {
     fn open(path: &str) -> Result<Self, String> {
-        File::open(path).map(|file| Self { file, name: path.into() }).map_err(|e| format!("{path}: {e}"))
+        File::open(path)
+            .map(|file| Self {
+                file,
+                name: path.into(),
+            })
+            .map_err(|e| format!("{path}: {e}"))
     }
 
     /// "sockets: used".
@@ -46,7 +51,9 @@ impl Sockstat {
         use std::io::{Read, Seek, SeekFrom};
         let mut s = String::new();
         let mut f = &self.file;
-        f.seek(SeekFrom::Start(0)).and_then(|_| f.read_to_string(&mut s)).map_err(|e| format!("{}: {e}", self.name))?;
+        f.seek(SeekFrom::Start(0))
+            .and_then(|_| f.read_to_string(&mut s))
+            .map_err(|e| format!("{}: {e}", self.name))?;
         s.lines()
             .find_map(|l| l.strip_prefix("sockets: used "))
             .and_then(|v| v.trim().parse().ok())
@@ -101,7 +108,12 @@ fn user_path(req: &Request, own: &Sockstat) -> Result<Outcome, String> {
                 first.get_or_insert(s);
                 own.back_to(before)?;
             }
-            Err(e) => return Ok(Outcome::Err { errno: e as i32, rejected_by_device: false }),
+            Err(e) => {
+                return Ok(Outcome::Err {
+                    errno: e as i32,
+                    rejected_by_device: false,
+                })
+            }
         }
     }
     let s = first.ok_or("no sample")?;
@@ -140,9 +152,19 @@ fn kernel_path(dev: &Device, req: &Request, kt: &KernelTarget) -> Result<Outcome
         let before = kt.sockstat.settled()?;
         let other_before = kt.other.as_ref().map(Sockstat::settled).transpose()?;
         let created = match &kt.naming {
-            Ok(netns) => dev.create(req.family, req.sock_type, req.protocol, *netns, hold).map(|c| c.id),
-            Err(path) => match dev.command(&format!("create {} {} {} netns={path}{}\n", req.family, req.sock_type, req.protocol, if hold { " hold" } else { "" })) {
-                Ok(()) => Ok(dev.newest_socket_id().map_err(|e| format!("the text create's socket: {e}"))?),
+            Ok(netns) => dev
+                .create(req.family, req.sock_type, req.protocol, *netns, hold)
+                .map(|c| c.id),
+            Err(path) => match dev.command(&format!(
+                "create {} {} {} netns={path}{}\n",
+                req.family,
+                req.sock_type,
+                req.protocol,
+                if hold { " hold" } else { "" }
+            )) {
+                Ok(()) => Ok(dev
+                    .newest_socket_id()
+                    .map_err(|e| format!("the text create's socket: {e}"))?),
                 Err(e) => Err(e),
             },
         };
@@ -158,7 +180,10 @@ fn kernel_path(dev: &Device, req: &Request, kt: &KernelTarget) -> Result<Outcome
                 // A held socket's count must come back with its release (its netns reference and
                 // sock_inuse_add(-1) go with the sock); a leak on release fails here.
                 if !kt.sockstat.back_to(before)? && hold {
-                    return Err(format!("{}: held kernel socket {id} still counted 3 s after its release", kt.sockstat.name));
+                    return Err(format!(
+                        "{}: held kernel socket {id} still counted 3 s after its release",
+                        kt.sockstat.name
+                    ));
                 }
                 if let (Some(o), Some(b)) = (&kt.other, other_before) {
                     if other_deltas[i] != 0 {
@@ -171,7 +196,10 @@ fn kernel_path(dev: &Device, req: &Request, kt: &KernelTarget) -> Result<Outcome
                 // never ran).
                 let t1 = dev.totals().map_err(|e| format!("totals: {e}"))?;
                 let by_device = t1.rejected > t0.rejected && t1.attempts == t0.attempts;
-                return Ok(Outcome::Err { errno: e as i32, rejected_by_device: by_device });
+                return Ok(Outcome::Err {
+                    errno: e as i32,
+                    rejected_by_device: by_device,
+                });
             }
         }
     }
@@ -200,8 +228,12 @@ struct Fresh {
 /// privileges).
 fn run_context(dev: &Device, fresh: &Fresh, ctx: Context) -> Result<Vec<Row>, String> {
     sys::in_child(|| {
-        let (ours, _) = sys::user_socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0, || ()).map_err(|e| format!("probe socket: {e}"))?;
-        let own = Want { inode: sys::inode_of("/proc/self/ns/net")?, cookie: ours.netns_cookie };
+        let (ours, _) = sys::user_socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0, || ())
+            .map_err(|e| format!("probe socket: {e}"))?;
+        let own = Want {
+            inode: sys::inode_of("/proc/self/ns/net")?,
+            cookie: ours.netns_cookie,
+        };
         let fd = Netns::Fd(fresh.ns.as_raw_fd());
         let pid = fresh.sitter.pid();
         // The parent (`userspace_test compare`) never leaves the caller's netns, where the
@@ -227,7 +259,11 @@ fn run_context(dev: &Device, fresh: &Fresh, ctx: Context) -> Result<Vec<Row>, St
                 other: Some(Sockstat::open(&caller_sockstat)?),
             }
         } else {
-            KernelTarget { naming, sockstat: Sockstat::open("/proc/self/net/sockstat")?, other: None }
+            KernelTarget {
+                naming,
+                sockstat: Sockstat::open("/proc/self/net/sockstat")?,
+                other: None,
+            }
         };
         let reopened;
         let dev = if ctx.opener_net_raw {
@@ -268,7 +304,10 @@ fn run_context(dev: &Device, fresh: &Fresh, ctx: Context) -> Result<Vec<Row>, St
 
 pub fn run(dev: &Device) -> Result<Vec<Row>, String> {
     let ns = sys::fresh_netns()?;
-    let want = Want { inode: ns.metadata().map_err(|e| e.to_string())?.ino(), cookie: sys::cookie_of_netns(&ns)? };
+    let want = Want {
+        inode: ns.metadata().map_err(|e| e.to_string())?.ino(),
+        cookie: sys::cookie_of_netns(&ns)?,
+    };
     let sitter = sys::NetnsSitter::spawn(&ns)?;
     let fresh = Fresh { ns, want, sitter };
     let mut rows = Vec::new();
@@ -280,7 +319,12 @@ pub fn run(dev: &Device) -> Result<Vec<Row>, String> {
 
 fn short(o: &Outcome) -> String {
     match o {
-        Outcome::Ok { protocol, nonblock, cloexec, .. } => {
+        Outcome::Ok {
+            protocol,
+            nonblock,
+            cloexec,
+            ..
+        } => {
             let mut s = format!("ok proto={protocol}");
             if *nonblock {
                 s.push_str(" O_NONBLOCK");
@@ -290,8 +334,15 @@ fn short(o: &Outcome) -> String {
             }
             s
         }
-        Outcome::Err { errno, rejected_by_device } => {
-            format!("{}{}", Errno::from_raw(*errno), if *rejected_by_device { " (device)" } else { "" })
+        Outcome::Err {
+            errno,
+            rejected_by_device,
+        } => {
+            format!(
+                "{}{}",
+                Errno::from_raw(*errno),
+                if *rejected_by_device { " (device)" } else { "" }
+            )
         }
     }
 }
@@ -313,7 +364,10 @@ fn type_label(t: i32) -> String {
 /// The readable table, with reasons as numbered footnotes.
 pub fn print_table(rows: &[Row]) {
     let mut reasons: Vec<String> = Vec::new();
-    println!("{:<25} {:<10} {:<17} {:<8} {:<26} {:<26} verdict", "context", "family", "type", "proto", "socket()", "sock_create_kern()");
+    println!(
+        "{:<25} {:<10} {:<17} {:<8} {:<26} {:<26} verdict",
+        "context", "family", "type", "proto", "socket()", "sock_create_kern()"
+    );
     for r in rows {
         let fam = match names::family_name(r.family) {
             "?" => r.family.to_string(),
@@ -344,7 +398,10 @@ pub fn print_table(rows: &[Row]) {
         println!("[{}] {reason}", i + 1);
     }
     let unexpected = rows.iter().filter(|r| r.verdict.is_unexpected()).count();
-    let expected = rows.iter().filter(|r| matches!(r.verdict, Verdict::Expected(_))).count();
+    let expected = rows
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Expected(_)))
+        .count();
     println!(
         "\ncompare: {} rows ({} requests x {} contexts): {} same, {} expected differences, {} UNEXPECTED",
         rows.len(),

@@ -38,7 +38,10 @@ impl Context {
 
     /// The process stays in its netns and the kernel path names another one.
     pub fn named(&self) -> bool {
-        matches!(self.target, Target::NamedFd | Target::NamedPath | Target::NamedPid)
+        matches!(
+            self.target,
+            Target::NamedFd | Target::NamedPath | Target::NamedPid
+        )
     }
 
     pub fn name(&self) -> String {
@@ -59,7 +62,11 @@ impl Context {
 }
 
 const fn ctx(target: Target, privileged: bool, opener_net_raw: bool) -> Context {
-    Context { target, privileged, opener_net_raw }
+    Context {
+        target,
+        privileged,
+        opener_net_raw,
+    }
 }
 
 pub const CONTEXTS: [Context; 8] = [
@@ -87,7 +94,8 @@ mod tests {
 
     #[test]
     fn names_are_distinct() {
-        let names: std::collections::BTreeSet<String> = CONTEXTS.iter().map(Context::name).collect();
+        let names: std::collections::BTreeSet<String> =
+            CONTEXTS.iter().map(Context::name).collect();
         assert_eq!(names.len(), CONTEXTS.len());
         assert_eq!(CONTEXTS.iter().filter(|c| c.named()).count(), 3);
         assert!(CONTEXTS.iter().any(|c| !c.opener_net_raw && c.privileged));

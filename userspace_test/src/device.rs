@@ -64,7 +64,14 @@ impl Device {
         self.ioctl_raw(cmd, (v as *mut T).cast()).map(|_| ())
     }
 
-    pub fn create(&self, family: i32, sock_type: i32, protocol: i32, netns: Netns, hold: bool) -> Result<RsmCreate, Errno> {
+    pub fn create(
+        &self,
+        family: i32,
+        sock_type: i32,
+        protocol: i32,
+        netns: Netns,
+        hold: bool,
+    ) -> Result<RsmCreate, Errno> {
         let (netns_mode, netns_fd, pid) = match netns {
             Netns::Caller => (RSM_NETNS_CALLER, 0, 0),
             Netns::Fd(fd) => (RSM_NETNS_FD, fd, 0),
@@ -87,7 +94,12 @@ impl Device {
     /// checks as the opener's), through `/proc/self/fd`.
     pub fn reopen(&self) -> Result<Self, String> {
         let path = format!("/proc/self/fd/{}", self.fd());
-        OpenOptions::new().read(true).write(true).open(&path).map(|file| Self { file }).map_err(|e| format!("reopen {path}: {e}"))
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map(|file| Self { file })
+            .map_err(|e| format!("reopen {path}: {e}"))
     }
 
     /// One text command (one write); the kernel's errno on failure.
@@ -106,7 +118,14 @@ impl Device {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             // SAFETY: `buf` is valid for writes of its length.
-            let n = unsafe { libc::pread(self.fd(), buf.as_mut_ptr().cast(), buf.len(), out.len() as libc::off_t) };
+            let n = unsafe {
+                libc::pread(
+                    self.fd(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    out.len() as libc::off_t,
+                )
+            };
             let n = Errno::result(n)? as usize;
             if n == 0 {
                 return String::from_utf8(out).map_err(|_| Errno::EILSEQ);
@@ -130,17 +149,26 @@ impl Device {
     }
 
     pub fn release(&self, id: u64) -> Result<u64, Errno> {
-        let mut r = RsmRelease { id, ..Default::default() };
+        let mut r = RsmRelease {
+            id,
+            ..Default::default()
+        };
         self.ioctl(RSM_IOC_RELEASE, &mut r).map(|_| r.released)
     }
 
     pub fn release_all(&self) -> Result<u64, Errno> {
-        let mut r = RsmRelease { flags: RSM_RELEASE_ALL, ..Default::default() };
+        let mut r = RsmRelease {
+            flags: RSM_RELEASE_ALL,
+            ..Default::default()
+        };
         self.ioctl(RSM_IOC_RELEASE, &mut r).map(|_| r.released)
     }
 
     pub fn info(&self, id: u64) -> Result<RsmInfo, Errno> {
-        let mut i = RsmInfo { id, ..Default::default() };
+        let mut i = RsmInfo {
+            id,
+            ..Default::default()
+        };
         self.ioctl(RSM_IOC_INFO, &mut i).map(|_| i)
     }
 
@@ -150,6 +178,7 @@ impl Device {
     }
 
     pub fn reset_stats(&self) -> Result<(), Errno> {
-        self.ioctl_raw(RSM_IOC_RESET_STATS, std::ptr::null_mut()).map(|_| ())
+        self.ioctl_raw(RSM_IOC_RESET_STATS, std::ptr::null_mut())
+            .map(|_| ())
     }
 }

@@ -45,14 +45,26 @@ impl FailNth {
     /// Arms the Nth point (0: disarmed). The write is this thread's last system call before the
     /// operation.
     fn arm(&self, n: u32) -> Result<(), String> {
-        self.0.write_at(n.to_string().as_bytes(), 0).map(|_| ()).map_err(|e| format!("arm fail-nth: {e}"))
+        self.0
+            .write_at(n.to_string().as_bytes(), 0)
+            .map(|_| ())
+            .map_err(|e| format!("arm fail-nth: {e}"))
     }
     /// Whether the armed failure was injected; disarms it in any case.
     fn injected(&self) -> Result<bool, String> {
         let mut b = [0u8; 16];
-        let n = self.0.read_at(&mut b, 0).map_err(|e| format!("read fail-nth: {e}"))?;
-        let left: i64 = std::str::from_utf8(&b[..n]).unwrap_or("").trim().parse().map_err(|_| "fail-nth: not a number".to_string())?;
-        self.0.write_at(b"0", 0).map_err(|e| format!("disarm fail-nth: {e}"))?;
+        let n = self
+            .0
+            .read_at(&mut b, 0)
+            .map_err(|e| format!("read fail-nth: {e}"))?;
+        let left: i64 = std::str::from_utf8(&b[..n])
+            .unwrap_or("")
+            .trim()
+            .parse()
+            .map_err(|_| "fail-nth: not a number".to_string())?;
+        self.0
+            .write_at(b"0", 0)
+            .map_err(|e| format!("disarm fail-nth: {e}"))?;
         Ok(left == 0)
     }
 }
@@ -62,14 +74,26 @@ type Op<'a> = Box<dyn Fn(&FailNth, u32) -> Result<Result<(), Errno>, String> + '
 /// Set-up before, or clean-up after, an operation (never armed).
 type Step<'a> = &'a dyn Fn() -> Result<(), String>;
 
-fn ioctl_create(dev: &Device, family: i32, sock_type: i32, protocol: i32, netns: Netns, hold: bool) -> impl Fn(&FailNth, u32) -> Result<Result<(), Errno>, String> + '_ {
+fn ioctl_create(
+    dev: &Device,
+    family: i32,
+    sock_type: i32,
+    protocol: i32,
+    netns: Netns,
+    hold: bool,
+) -> impl Fn(&FailNth, u32) -> Result<Result<(), Errno>, String> + '_ {
     move |f, n| {
         f.arm(n)?;
-        Ok(dev.create(family, sock_type, protocol, netns, hold).map(|_| ()))
+        Ok(dev
+            .create(family, sock_type, protocol, netns, hold)
+            .map(|_| ()))
     }
 }
 
-fn write_text<'a>(dev: &'a Device, text: &'a str) -> impl Fn(&FailNth, u32) -> Result<Result<(), Errno>, String> + 'a {
+fn write_text<'a>(
+    dev: &'a Device,
+    text: &'a str,
+) -> impl Fn(&FailNth, u32) -> Result<Result<(), Errno>, String> + 'a {
     move |f, n| {
         f.arm(n)?;
         // SAFETY: `text` is a valid buffer of its length.
@@ -89,7 +113,10 @@ fn sweep(
     op: &Op,
     cleanup: Step,
 ) -> Result<Sweep, String> {
-    let mut s = Sweep { op: name.into(), ..Default::default() };
+    let mut s = Sweep {
+        op: name.into(),
+        ..Default::default()
+    };
     for n in 1..=max {
         prepare()?;
         let r = op(f, n)?;
@@ -115,13 +142,21 @@ fn sweep(
         }
         let t = dev.totals().map_err(|e| format!("totals: {e}"))?;
         if t.attempts != t.ok + t.failed {
-            s.problems.push((n, format!("attempts {} != ok {} + failed {}", t.attempts, t.ok, t.failed)));
+            s.problems.push((
+                n,
+                format!(
+                    "attempts {} != ok {} + failed {}",
+                    t.attempts, t.ok, t.failed
+                ),
+            ));
         }
         if t.live != 0 {
-            s.problems.push((n, format!("{} sockets live after the cleanup", t.live)));
+            s.problems
+                .push((n, format!("{} sockets live after the cleanup", t.live)));
         }
     }
-    s.problems.push((max, format!("still reaching fault points after {max}")));
+    s.problems
+        .push((max, format!("still reaching fault points after {max}")));
     Ok(s)
 }
 
@@ -129,7 +164,11 @@ pub fn run(dev: &Device, path: &str, max: u32) -> Result<Vec<Sweep>, String> {
     let f = FailNth::open()?;
     let selfns = File::open("/proc/self/ns/net").map_err(|e| format!("/proc/self/ns/net: {e}"))?;
     let nsfd = selfns.as_raw_fd();
-    let release_all = || dev.release_all().map(|_| ()).map_err(|e| format!("release all: {e}"));
+    let release_all = || {
+        dev.release_all()
+            .map(|_| ())
+            .map_err(|e| format!("release all: {e}"))
+    };
     // A fresh statistics record each time, so that its allocation is on the path too.
     let fresh = || {
         dev.release_all().map_err(|e| format!("release all: {e}"))?;
@@ -142,9 +181,13 @@ pub fn run(dev: &Device, path: &str, max: u32) -> Result<Vec<Sweep>, String> {
     let three = || {
         fresh()?;
         for _ in 0..3 {
-            dev.create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false).map_err(|e| format!("create: {e}"))?;
+            dev.create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false)
+                .map_err(|e| format!("create: {e}"))?;
         }
-        let f = OpenOptions::new().read(true).open(path).map_err(|e| format!("{path}: {e}"))?;
+        let f = OpenOptions::new()
+            .read(true)
+            .open(path)
+            .map_err(|e| format!("{path}: {e}"))?;
         *reader.borrow_mut() = Some(f);
         Ok(())
     };
@@ -152,19 +195,77 @@ pub fn run(dev: &Device, path: &str, max: u32) -> Result<Vec<Sweep>, String> {
         reader.borrow_mut().take();
         release_all()
     };
-    let cpath = std::ffi::CString::new(path).map_err(|_| "device path has a NUL byte".to_string())?;
+    let cpath =
+        std::ffi::CString::new(path).map_err(|_| "device path has a NUL byte".to_string())?;
     let mut out = Vec::new();
     let ops: Vec<(&str, Step, Op, Step)> = vec![
-        ("ioctl create inet stream tcp", &fresh, Box::new(ioctl_create(dev, libc::AF_INET, libc::SOCK_STREAM, libc::IPPROTO_TCP, Netns::Caller, false)), &release_all),
-        ("ioctl create inet6 dgram udp hold", &fresh, Box::new(ioctl_create(dev, libc::AF_INET6, libc::SOCK_DGRAM, libc::IPPROTO_UDP, Netns::Caller, true)), &release_all),
-        ("ioctl create unix stream, netns by fd", &fresh, Box::new(ioctl_create(dev, libc::AF_UNIX, libc::SOCK_STREAM, 0, Netns::Fd(nsfd), false)), &release_all),
-        ("ioctl create inet dgram, netns by pid", &fresh, Box::new(ioctl_create(dev, libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Pid(std::process::id() as i32), false)), &release_all),
-        ("text create inet stream tcp", &fresh, Box::new(write_text(dev, "create inet stream tcp\n")), &release_all),
+        (
+            "ioctl create inet stream tcp",
+            &fresh,
+            Box::new(ioctl_create(
+                dev,
+                libc::AF_INET,
+                libc::SOCK_STREAM,
+                libc::IPPROTO_TCP,
+                Netns::Caller,
+                false,
+            )),
+            &release_all,
+        ),
+        (
+            "ioctl create inet6 dgram udp hold",
+            &fresh,
+            Box::new(ioctl_create(
+                dev,
+                libc::AF_INET6,
+                libc::SOCK_DGRAM,
+                libc::IPPROTO_UDP,
+                Netns::Caller,
+                true,
+            )),
+            &release_all,
+        ),
+        (
+            "ioctl create unix stream, netns by fd",
+            &fresh,
+            Box::new(ioctl_create(
+                dev,
+                libc::AF_UNIX,
+                libc::SOCK_STREAM,
+                0,
+                Netns::Fd(nsfd),
+                false,
+            )),
+            &release_all,
+        ),
+        (
+            "ioctl create inet dgram, netns by pid",
+            &fresh,
+            Box::new(ioctl_create(
+                dev,
+                libc::AF_INET,
+                libc::SOCK_DGRAM,
+                0,
+                Netns::Pid(std::process::id() as i32),
+                false,
+            )),
+            &release_all,
+        ),
+        (
+            "text create inet stream tcp",
+            &fresh,
+            Box::new(write_text(dev, "create inet stream tcp\n")),
+            &release_all,
+        ),
         (
             "read the report (3 sockets)",
             &three,
             Box::new(|f: &FailNth, n| {
-                let fd = reader.borrow().as_ref().map(|r| r.as_raw_fd()).ok_or("no reader")?;
+                let fd = reader
+                    .borrow()
+                    .as_ref()
+                    .map(|r| r.as_raw_fd())
+                    .ok_or("no reader")?;
                 // Touched before arming: a first-touch page fault would be an injection point too.
                 let mut buf = vec![1u8; 4096];
                 f.arm(n)?;
@@ -190,10 +291,15 @@ pub fn run(dev: &Device, path: &str, max: u32) -> Result<Vec<Sweep>, String> {
             }),
             &nothing,
         ),
-        ("release all (3 sockets)", &three, Box::new(|f: &FailNth, n| {
-            f.arm(n)?;
-            Ok(dev.release_all().map(|_| ()))
-        }), &release_three),
+        (
+            "release all (3 sockets)",
+            &three,
+            Box::new(|f: &FailNth, n| {
+                f.arm(n)?;
+                Ok(dev.release_all().map(|_| ()))
+            }),
+            &release_three,
+        ),
     ];
     // No page faults while a point is armed: a fault on the program's own text (on 9p in the
     // VM) would meet the injected failure instead of the operation. Lock everything in memory,
@@ -222,7 +328,11 @@ pub fn run(dev: &Device, path: &str, max: u32) -> Result<Vec<Sweep>, String> {
 /// Totals over the sweeps: fault points injected, and the injected runs that returned an error.
 pub fn summary(sweeps: &[Sweep]) -> (u32, u32) {
     let points = sweeps.iter().map(|s| s.points).sum();
-    let errs = sweeps.iter().flat_map(|s| s.outcomes.iter()).filter(|(k, _)| k.as_str() != "ok").map(|(_, v)| *v).sum();
+    let errs = sweeps
+        .iter()
+        .flat_map(|s| s.outcomes.iter())
+        .filter(|(k, _)| k.as_str() != "ok")
+        .map(|(_, v)| *v)
+        .sum();
     (points, errs)
 }
-

@@ -14,10 +14,31 @@ use std::time::Instant;
 /// Errnos the module documents (its own, and what sock_create_kern/kernel_bind/... may return
 /// for a kernel socket), i.e. every errno a caller may legitimately see.
 pub const DOCUMENTED: &[Errno] = &[
-    Errno::ENOTTY, Errno::EFAULT, Errno::EINVAL, Errno::EBADF, Errno::ESRCH, Errno::EPERM, Errno::EACCES,
-    Errno::ENOENT, Errno::ENOSPC, Errno::ENOMEM, Errno::ENOBUFS, Errno::EINTR, Errno::ENAMETOOLONG, Errno::ENOTDIR,
-    Errno::ELOOP, Errno::EAFNOSUPPORT, Errno::EPROTONOSUPPORT, Errno::ESOCKTNOSUPPORT, Errno::EPROTOTYPE,
-    Errno::EOPNOTSUPP, Errno::EADDRINUSE, Errno::EADDRNOTAVAIL, Errno::EISDIR, Errno::ENFILE, Errno::EMFILE,
+    Errno::ENOTTY,
+    Errno::EFAULT,
+    Errno::EINVAL,
+    Errno::EBADF,
+    Errno::ESRCH,
+    Errno::EPERM,
+    Errno::EACCES,
+    Errno::ENOENT,
+    Errno::ENOSPC,
+    Errno::ENOMEM,
+    Errno::ENOBUFS,
+    Errno::EINTR,
+    Errno::ENAMETOOLONG,
+    Errno::ENOTDIR,
+    Errno::ELOOP,
+    Errno::EAFNOSUPPORT,
+    Errno::EPROTONOSUPPORT,
+    Errno::ESOCKTNOSUPPORT,
+    Errno::EPROTOTYPE,
+    Errno::EOPNOTSUPP,
+    Errno::EADDRINUSE,
+    Errno::EADDRNOTAVAIL,
+    Errno::EISDIR,
+    Errno::ENFILE,
+    Errno::EMFILE,
 ];
 
 #[derive(Debug, Default, Serialize)]
@@ -42,15 +63,28 @@ impl Guard {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         // SAFETY: an anonymous private mapping of two pages; checked below.
-        let base = unsafe { libc::mmap(std::ptr::null_mut(), 2 * page, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
         if base == libc::MAP_FAILED {
             return Err("mmap".into());
         }
         // SAFETY: the second page of our own mapping.
-        if unsafe { libc::mprotect(base.cast::<u8>().add(page).cast(), page, libc::PROT_NONE) } != 0 {
+        if unsafe { libc::mprotect(base.cast::<u8>().add(page).cast(), page, libc::PROT_NONE) } != 0
+        {
             return Err("mprotect".into());
         }
-        Ok(Self { base: base.cast(), page })
+        Ok(Self {
+            base: base.cast(),
+            page,
+        })
     }
     /// An address `back` bytes before the inaccessible page.
     fn edge(&self, back: usize) -> *mut u8 {
@@ -67,14 +101,28 @@ impl Drop for Guard {
 }
 
 const TEXT_SEEDS: &[&str] = &[
-    "create inet stream tcp", "create inet6 dgram udp", "create unix seqpacket", "create packet dgram 0",
-    "create netlink raw 0", "create inet raw icmp", "create inet dgram udp hold", "create inet stream tcp pid=1",
-    "create inet dgram udp netns=/proc/1/ns/net", "create inet stream netns=fd:3", "release 1", "release all",
-    "reset stats", "bind 1 8080", "listen 1", "listen 1 5",
+    "create inet stream tcp",
+    "create inet6 dgram udp",
+    "create unix seqpacket",
+    "create packet dgram 0",
+    "create netlink raw 0",
+    "create inet raw icmp",
+    "create inet dgram udp hold",
+    "create inet stream tcp pid=1",
+    "create inet dgram udp netns=/proc/1/ns/net",
+    "create inet stream netns=fd:3",
+    "release 1",
+    "release all",
+    "reset stats",
+    "bind 1 8080",
+    "listen 1",
+    "listen 1 5",
 ];
 
 fn mutate_text(rng: &mut StdRng) -> Vec<u8> {
-    let mut v = TEXT_SEEDS[rng.gen_range(0..TEXT_SEEDS.len())].as_bytes().to_vec();
+    let mut v = TEXT_SEEDS[rng.gen_range(0..TEXT_SEEDS.len())]
+        .as_bytes()
+        .to_vec();
     for _ in 0..rng.gen_range(0..4) {
         match rng.gen_range(0..7) {
             0 if !v.is_empty() => {
@@ -89,7 +137,13 @@ fn mutate_text(rng: &mut StdRng) -> Vec<u8> {
                 let i = rng.gen_range(0..v.len());
                 v.remove(i);
             }
-            3 => v.extend_from_slice(format!(" {}", [i64::MIN, -1, 0, 1, 65535, 65536, i64::MAX][rng.gen_range(0..7)]).as_bytes()),
+            3 => v.extend_from_slice(
+                format!(
+                    " {}",
+                    [i64::MIN, -1, 0, 1, 65535, 65536, i64::MAX][rng.gen_range(0..7)]
+                )
+                .as_bytes(),
+            ),
             4 => v.extend(std::iter::repeat_n(b'x', rng.gen_range(200..5000))),
             5 => v.push(b'\n'),
             _ => v.extend_from_slice(b" hold"),
@@ -119,7 +173,8 @@ fn mutate_struct(rng: &mut StdRng, buf: &mut [u8], valid: &[u8], fds: &[i32]) {
 
 fn as_bytes<T>(v: &T) -> Vec<u8> {
     // SAFETY: reading the bytes of a plain #[repr(C)] integer struct.
-    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }.to_vec()
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+        .to_vec()
 }
 
 /// `make_it_fail`: mark this task for fault injection for the duration of the loop only (the
@@ -130,11 +185,33 @@ pub fn run(dev: &Device, seed: u64, count: u64, make_it_fail: bool) -> Result<Fu
     let devnull = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
     let selfns = std::fs::File::open("/proc/self/ns/net").map_err(|e| e.to_string())?;
     use std::os::fd::AsRawFd;
-    let fds = [devnull.as_raw_fd(), selfns.as_raw_fd(), dev.fd(), -1, 9999, 0];
-    let valid_create = as_bytes(&RsmCreate { family: libc::AF_INET, sock_type: libc::SOCK_DGRAM, ..Default::default() });
-    let valid_release = as_bytes(&RsmRelease { flags: RSM_RELEASE_ALL, ..Default::default() });
-    let valid_info = as_bytes(&RsmInfo { id: 1, ..Default::default() });
-    let valid_bench = as_bytes(&RsmBench { family: libc::AF_INET, sock_type: libc::SOCK_DGRAM, iterations: 1, ..Default::default() });
+    let fds = [
+        devnull.as_raw_fd(),
+        selfns.as_raw_fd(),
+        dev.fd(),
+        -1,
+        9999,
+        0,
+    ];
+    let valid_create = as_bytes(&RsmCreate {
+        family: libc::AF_INET,
+        sock_type: libc::SOCK_DGRAM,
+        ..Default::default()
+    });
+    let valid_release = as_bytes(&RsmRelease {
+        flags: RSM_RELEASE_ALL,
+        ..Default::default()
+    });
+    let valid_info = as_bytes(&RsmInfo {
+        id: 1,
+        ..Default::default()
+    });
+    let valid_bench = as_bytes(&RsmBench {
+        family: libc::AF_INET,
+        sock_type: libc::SOCK_DGRAM,
+        iterations: 1,
+        ..Default::default()
+    });
     let cmds: [(u32, &[u8]); 6] = [
         (RSM_IOC_CREATE, &valid_create),
         (RSM_IOC_RELEASE, &valid_release),
@@ -143,12 +220,17 @@ pub fn run(dev: &Device, seed: u64, count: u64, make_it_fail: bool) -> Result<Fu
         (RSM_IOC_RESET_STATS, &[]),
         (RSM_IOC_BENCH, &valid_bench),
     ];
-    let mut res = FuzzResult { seed, ..Default::default() };
+    let mut res = FuzzResult {
+        seed,
+        ..Default::default()
+    };
     let mut buf = vec![0u8; 512];
     let mut reads = vec![0u8; 4096];
     let mif = |on: bool| std::fs::write("/proc/self/make-it-fail", if on { "1" } else { "0" });
     if make_it_fail {
-        mif(true).map_err(|e| format!("/proc/self/make-it-fail: {e} (CONFIG_FAULT_INJECTION_DEBUG_FS?)"))?;
+        mif(true).map_err(|e| {
+            format!("/proc/self/make-it-fail: {e} (CONFIG_FAULT_INJECTION_DEBUG_FS?)")
+        })?;
     }
     let t0 = Instant::now();
     for n in 0..count {
@@ -187,20 +269,32 @@ pub fn run(dev: &Device, seed: u64, count: u64, make_it_fail: bool) -> Result<Fu
                     }
                     _ => buf.as_mut_ptr().cast(),
                 };
-                (format!("ioctl cmd={cmd:#x} arg={arg:?}"), dev.ioctl_raw(cmd, arg))
+                (
+                    format!("ioctl cmd={cmd:#x} arg={arg:?}"),
+                    dev.ioctl_raw(cmd, arg),
+                )
             }
             6..=8 => {
                 let text = mutate_text(&mut rng);
                 // SAFETY: `text` is a valid buffer of its length.
                 let rc = unsafe { libc::write(dev.fd(), text.as_ptr().cast(), text.len()) };
-                (format!("write {:?}", String::from_utf8_lossy(&text[..text.len().min(60)])), Errno::result(rc as i32))
+                (
+                    format!(
+                        "write {:?}",
+                        String::from_utf8_lossy(&text[..text.len().min(60)])
+                    ),
+                    Errno::result(rc as i32),
+                )
             }
             _ => {
                 let off = [0i64, 1, 7, 100, 4095, 1 << 20, -1][rng.gen_range(0..7)];
                 let len = [1usize, 13, 512, 4096][rng.gen_range(0..4)];
                 // SAFETY: `reads` is a writable buffer of at least `len` bytes.
                 let rc = unsafe { libc::pread(dev.fd(), reads.as_mut_ptr().cast(), len, off) };
-                (format!("pread len={len} off={off}"), Errno::result(rc as i32))
+                (
+                    format!("pread len={len} off={off}"),
+                    Errno::result(rc as i32),
+                )
             }
         };
         res.inputs += 1;
@@ -228,12 +322,24 @@ mod tests {
 
     #[test]
     fn same_seed_same_inputs() {
-        let a: Vec<Vec<u8>> = { let mut r = StdRng::seed_from_u64(7); (0..50).map(|_| mutate_text(&mut r)).collect() };
-        let b: Vec<Vec<u8>> = { let mut r = StdRng::seed_from_u64(7); (0..50).map(|_| mutate_text(&mut r)).collect() };
-        let c: Vec<Vec<u8>> = { let mut r = StdRng::seed_from_u64(8); (0..50).map(|_| mutate_text(&mut r)).collect() };
+        let a: Vec<Vec<u8>> = {
+            let mut r = StdRng::seed_from_u64(7);
+            (0..50).map(|_| mutate_text(&mut r)).collect()
+        };
+        let b: Vec<Vec<u8>> = {
+            let mut r = StdRng::seed_from_u64(7);
+            (0..50).map(|_| mutate_text(&mut r)).collect()
+        };
+        let c: Vec<Vec<u8>> = {
+            let mut r = StdRng::seed_from_u64(8);
+            (0..50).map(|_| mutate_text(&mut r)).collect()
+        };
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert!(a.iter().any(|t| t.len() > 256), "over-long commands are generated");
+        assert!(
+            a.iter().any(|t| t.len() > 256),
+            "over-long commands are generated"
+        );
     }
 
     #[test]

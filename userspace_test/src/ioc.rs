@@ -36,11 +36,26 @@ mod tests {
 
     #[test]
     fn numbers_match_nix_encoding() {
-        assert_eq!(RSM_IOC_CREATE as u64, nix::request_code_readwrite!(0xB5, 1, std::mem::size_of::<RsmCreate>()) as u64);
-        assert_eq!(RSM_IOC_RELEASE as u64, nix::request_code_readwrite!(0xB5, 2, std::mem::size_of::<RsmRelease>()) as u64);
-        assert_eq!(RSM_IOC_INFO as u64, nix::request_code_readwrite!(0xB5, 3, std::mem::size_of::<RsmInfo>()) as u64);
-        assert_eq!(RSM_IOC_TOTALS as u64, nix::request_code_read!(0xB5, 4, std::mem::size_of::<RsmTotals>()) as u64);
-        assert_eq!(RSM_IOC_RESET_STATS as u64, nix::request_code_none!(0xB5, 5) as u64);
+        assert_eq!(
+            RSM_IOC_CREATE as u64,
+            nix::request_code_readwrite!(0xB5, 1, std::mem::size_of::<RsmCreate>()) as u64
+        );
+        assert_eq!(
+            RSM_IOC_RELEASE as u64,
+            nix::request_code_readwrite!(0xB5, 2, std::mem::size_of::<RsmRelease>()) as u64
+        );
+        assert_eq!(
+            RSM_IOC_INFO as u64,
+            nix::request_code_readwrite!(0xB5, 3, std::mem::size_of::<RsmInfo>()) as u64
+        );
+        assert_eq!(
+            RSM_IOC_TOTALS as u64,
+            nix::request_code_read!(0xB5, 4, std::mem::size_of::<RsmTotals>()) as u64
+        );
+        assert_eq!(
+            RSM_IOC_RESET_STATS as u64,
+            nix::request_code_none!(0xB5, 5) as u64
+        );
     }
 
     #[test]

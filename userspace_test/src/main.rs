@@ -27,7 +27,10 @@ use shared::names;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(version, about = "Compare rust_sockmod's kernel-socket path with socket()")]
+#[command(
+    version,
+    about = "Compare rust_sockmod's kernel-socket path with socket()"
+)]
 struct Cli {
     /// The device.
     #[arg(long, global = true, default_value = DEFAULT_DEVICE)]
@@ -206,7 +209,10 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
     match cli.cmd {
         Cmd::Status => {
             let text = std::fs::read_to_string(&cli.device).map_err(|e| {
-                (3, format!("cannot read {}: {e} (is rust_sockmod loaded?)", cli.device))
+                (
+                    3,
+                    format!("cannot read {}: {e} (is rust_sockmod loaded?)", cli.device),
+                )
             })?;
             let h = report::parse_header(&text).map_err(|e| (4, format!("{}: {e}", cli.device)))?;
             println!("rust_sockmod {}", h.version);
@@ -218,11 +224,20 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             Ok(())
         }
-        Cmd::Create { family, sock_type, protocol, netns, pid, hold } => {
+        Cmd::Create {
+            family,
+            sock_type,
+            protocol,
+            netns,
+            pid,
+            hold,
+        } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             let nsfile = match &netns {
-                Some(path) => Some(std::fs::File::open(path).map_err(|e| (3, format!("{path}: {e}")))?),
+                Some(path) => {
+                    Some(std::fs::File::open(path).map_err(|e| (3, format!("{path}: {e}")))?)
+                }
                 None => None,
             };
             let sel = match (&nsfile, pid) {
@@ -230,11 +245,22 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 (None, Some(pid)) => Netns::Pid(pid),
                 (None, None) => Netns::Caller,
             };
-            let c = dev.create(f, ty, p, sel, hold).map_err(|e| (5, format!("create: {e} ({})", e.desc())))?;
-            println!("id={} netns={} latency_ns={}", c.id, c.netns_inode, c.latency_ns);
+            let c = dev
+                .create(f, ty, p, sel, hold)
+                .map_err(|e| (5, format!("create: {e} ({})", e.desc())))?;
+            println!(
+                "id={} netns={} latency_ns={}",
+                c.id, c.netns_inode, c.latency_ns
+            );
             Ok(())
         }
-        Cmd::Probe { what, mode, family, sock_type, protocol } => {
+        Cmd::Probe {
+            what,
+            mode,
+            family,
+            sock_type,
+            protocol,
+        } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
             match what.as_str() {
                 "readonly" => {
@@ -245,7 +271,11 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                     for l in &lines {
                         println!("{l}");
                     }
-                    if good { Ok(()) } else { Err((1, "an ioctl with a read-only argument did not give EFAULT or changed state".into())) }
+                    if good {
+                        Ok(())
+                    } else {
+                        Err((1, "an ioctl with a read-only argument did not give EFAULT or changed state".into()))
+                    }
                 }
                 "bench" => {
                     let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
@@ -262,14 +292,22 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let n = if id == "all" {
                 dev.release_all()
             } else {
-                let id = id.parse::<u64>().map_err(|_| (2, format!("not a socket id: {id:?}")))?;
+                let id = id
+                    .parse::<u64>()
+                    .map_err(|_| (2, format!("not a socket id: {id:?}")))?;
                 dev.release(id)
             }
             .map_err(|e| (5, format!("release: {e} ({})", e.desc())))?;
             println!("released={n}");
             Ok(())
         }
-        Cmd::Scale { small, big, pairs, rounds, json } => {
+        Cmd::Scale {
+            small,
+            big,
+            pairs,
+            rounds,
+            json,
+        } => {
             if small == 0 || big <= small || pairs == 0 || rounds == 0 {
                 return Err((2, "need 0 < small < big, pairs > 0, rounds > 0".into()));
             }
@@ -279,8 +317,14 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 return print_json(&r);
             }
             println!("scale: create+release pair with {:>7} live: {:>9.0} ns (median of {} x {rounds} rounds x {pairs}, alternating)", r.small_live, r.pair_ns_small, scale::ALTERNATIONS);
-            println!("scale: create+release pair with {:>7} live: {:>9.0} ns", r.big_live, r.pair_ns_big);
-            println!("scale: ratio big/small = {:.3}", r.pair_ns_big / r.pair_ns_small);
+            println!(
+                "scale: create+release pair with {:>7} live: {:>9.0} ns",
+                r.big_live, r.pair_ns_big
+            );
+            println!(
+                "scale: ratio big/small = {:.3}",
+                r.pair_ns_big / r.pair_ns_small
+            );
             println!("scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms", r.big_live, r.read_bytes, r.read_lines, r.read_ms);
             println!(
                 "scale: kernel memory during that read (SUnreclaim, sampled every 256 KiB read): {} kB before, at most {:+} kB while reading{}",
@@ -299,7 +343,8 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let rows = compare::run(&dev).map_err(|e| (6, format!("compare: {e}")))?;
             if let Some(path) = json_out {
                 let text = serde_json::to_string_pretty(&rows).map_err(|e| (6, e.to_string()))?;
-                std::fs::write(&path, text + "\n").map_err(|e| (6, format!("compare: {}: {e}", path.display())))?;
+                std::fs::write(&path, text + "\n")
+                    .map_err(|e| (6, format!("compare: {}: {e}", path.display())))?;
             }
             if json {
                 print_json(&rows)?;
@@ -307,7 +352,11 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 compare::print_table(&rows);
             }
             let bad = rows.iter().filter(|r| r.verdict.is_unexpected()).count();
-            if bad > 0 { Err((1, format!("{bad} UNEXPECTED rows"))) } else { Ok(()) }
+            if bad > 0 {
+                Err((1, format!("{bad} UNEXPECTED rows")))
+            } else {
+                Ok(())
+            }
         }
         Cmd::Lifetime { json } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
@@ -316,16 +365,34 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 print_json(&steps)?;
             } else {
                 for s in &steps {
-                    println!("{} {:<66} {}", if s.ok { "ok  " } else { "FAIL" }, s.what, s.observed);
+                    println!(
+                        "{} {:<66} {}",
+                        if s.ok { "ok  " } else { "FAIL" },
+                        s.what,
+                        s.observed
+                    );
                 }
             }
             let bad = steps.iter().filter(|s| !s.ok).count();
-            if bad > 0 { Err((1, format!("{bad} lifetime steps not observed"))) } else { Ok(()) }
+            if bad > 0 {
+                Err((1, format!("{bad} lifetime steps not observed")))
+            } else {
+                Ok(())
+            }
         }
-        Cmd::Bench { family, sock_type, protocol, iterations, rounds, svg, json } => {
+        Cmd::Bench {
+            family,
+            sock_type,
+            protocol,
+            iterations,
+            rounds,
+            svg,
+            json,
+        } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let r = bench::run(&dev, f, ty, p, iterations, rounds).map_err(|e| (5, format!("bench: {e}")))?;
+            let r = bench::run(&dev, f, ty, p, iterations, rounds)
+                .map_err(|e| (5, format!("bench: {e}")))?;
             if json {
                 print_json(&r)?;
             } else {
@@ -348,18 +415,36 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 trace::print(&r);
             }
             let bad = r.checks.iter().filter(|(_, ok)| !ok).count();
-            if bad > 0 { Err((1, format!("{bad} expected trace frames missing"))) } else { Ok(()) }
+            if bad > 0 {
+                Err((1, format!("{bad} expected trace frames missing")))
+            } else {
+                Ok(())
+            }
         }
-        Cmd::Fuzz { seed, count, fd, make_it_fail, json } => {
+        Cmd::Fuzz {
+            seed,
+            count,
+            fd,
+            make_it_fail,
+            json,
+        } => {
             let dev = match fd {
                 Some(fd) => Device::from_fd(fd).map_err(|e| (3, e))?,
                 None => Device::open(&cli.device).map_err(|e| (3, e))?,
             };
-            let r = fuzz::run(&dev, seed, count, make_it_fail).map_err(|e| (6, format!("fuzz: {e}")))?;
+            let r = fuzz::run(&dev, seed, count, make_it_fail)
+                .map_err(|e| (6, format!("fuzz: {e}")))?;
             if json {
                 print_json(&r)?;
             } else {
-                println!("fuzz: seed {} inputs {} in {:.1} s ({:.0}/s), {} succeeded", r.seed, r.inputs, r.seconds, r.inputs as f64 / r.seconds, r.ok);
+                println!(
+                    "fuzz: seed {} inputs {} in {:.1} s ({:.0}/s), {} succeeded",
+                    r.seed,
+                    r.inputs,
+                    r.seconds,
+                    r.inputs as f64 / r.seconds,
+                    r.ok
+                );
                 for (e, n) in &r.errnos {
                     println!("  {e:<16} {n}");
                 }
@@ -367,29 +452,50 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                     println!("  UNDOCUMENTED #{n}: {what} -> {got}");
                 }
             }
-            if r.violations.is_empty() { Ok(()) } else { Err((1, format!("{} undocumented results", r.violations.len()))) }
+            if r.violations.is_empty() {
+                Ok(())
+            } else {
+                Err((1, format!("{} undocumented results", r.violations.len())))
+            }
         }
-        Cmd::Stress { threads, seconds, netns, seed } => {
+        Cmd::Stress {
+            threads,
+            seconds,
+            netns,
+            seed,
+        } => {
             if threads == 0 || seconds == 0 || seconds > 3600 {
                 return Err((2, "need threads >= 1 and 1..=3600 seconds".into()));
             }
-            let r = stress::run(&cli.device, &netns, threads, seconds, seed).map_err(|e| (6, format!("stress: {e}")))?;
+            let r = stress::run(&cli.device, &netns, threads, seconds, seed)
+                .map_err(|e| (6, format!("stress: {e}")))?;
             println!("stress: {} threads x {:.0} s: {} ops ({} creates, {} releases, {} full reads, {} text commands), {:.0} ops/s",
                 r.threads, r.seconds, r.ops, r.creates, r.releases, r.reads, r.texts, r.ops as f64 / r.seconds);
             for u in &r.unexpected {
                 println!("  UNEXPECTED: {u}");
             }
-            if r.unexpected.is_empty() { Ok(()) } else { Err((1, format!("{} unexpected errors", r.unexpected.len()))) }
+            if r.unexpected.is_empty() {
+                Ok(())
+            } else {
+                Err((1, format!("{} unexpected errors", r.unexpected.len())))
+            }
         }
         Cmd::Failnth { max_points, json } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let sweeps = failnth::run(&dev, &cli.device, max_points).map_err(|e| (6, format!("failnth: {e}")))?;
+            let sweeps = failnth::run(&dev, &cli.device, max_points)
+                .map_err(|e| (6, format!("failnth: {e}")))?;
             if json {
                 print_json(&sweeps)?;
             } else {
                 for s in &sweeps {
-                    let outcomes: Vec<String> = s.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                    println!("{:<40} {:>3} fault points: {}", s.op, s.points, outcomes.join(", "));
+                    let outcomes: Vec<String> =
+                        s.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    println!(
+                        "{:<40} {:>3} fault points: {}",
+                        s.op,
+                        s.points,
+                        outcomes.join(", ")
+                    );
                     for (n, p) in &s.problems {
                         println!("  PROBLEM at point {n}: {p}");
                     }
@@ -399,7 +505,11 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                     sweeps.len(), sweeps.iter().map(|s| s.problems.len()).sum::<usize>());
             }
             let bad: usize = sweeps.iter().map(|s| s.problems.len()).sum();
-            if bad == 0 { Ok(()) } else { Err((1, format!("{bad} problems"))) }
+            if bad == 0 {
+                Ok(())
+            } else {
+                Err((1, format!("{bad} problems")))
+            }
         }
         Cmd::Devtest { shared } => {
             let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
@@ -409,36 +519,57 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 t.fail("devtest ran to the end", e);
             }
             println!("# devtest: {} passed, {} failed", t.n - t.failed, t.failed);
-            if t.failed > 0 { Err((1, format!("{} devtest checks failed", t.failed))) } else { Ok(()) }
+            if t.failed > 0 {
+                Err((1, format!("{} devtest checks failed", t.failed)))
+            } else {
+                Ok(())
+            }
         }
     }
 }
 
 /// Family, type and protocol from names or numbers; exit code 2 naming what is unknown.
-fn parse_request(family: &str, sock_type: &str, protocol: &str) -> Result<(i32, i32, i32), (u8, String)> {
+fn parse_request(
+    family: &str,
+    sock_type: &str,
+    protocol: &str,
+) -> Result<(i32, i32, i32), (u8, String)> {
     let f = names::family_from_str(family).ok_or((2, format!("unknown family {family:?}")))?;
     let ty = names::type_from_str(sock_type).ok_or((2, format!("unknown type {sock_type:?}")))?;
-    let p = names::protocol_from_str(protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
+    let p =
+        names::protocol_from_str(protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
     Ok((f, ty, p))
 }
 
 /// `--json` output of every subcommand.
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), (u8, String)> {
-    println!("{}", serde_json::to_string_pretty(v).map_err(|e| (6, e.to_string()))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).map_err(|e| (6, e.to_string()))?
+    );
     Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
         Err(e) => {
             // One clear line, not clap's multi-line usage block.
             let first = e.to_string();
-            let first = first.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            let first = first
+                .lines()
+                .next()
+                .unwrap_or("bad arguments")
+                .trim_start_matches("error: ");
             eprintln!("userspace_test: {first} (see --help)");
             return ExitCode::from(2);
         }

@@ -34,7 +34,12 @@ const L2TP: i32 = 115;
 const AF_KCM: i32 = 41;
 
 const fn r(family: i32, sock_type: i32, protocol: i32, note: &'static str) -> Request {
-    Request { family, sock_type, protocol, note }
+    Request {
+        family,
+        sock_type,
+        protocol,
+        note,
+    }
 }
 
 /// The matrix: every family, type and protocol class the issue names, valid and invalid.
@@ -51,11 +56,21 @@ pub const MATRIX: &[Request] = &[
     r(INET, DGRAM, UDP, "udp"),
     r(INET, DGRAM, ICMP, "ping socket (ping_group_range)"),
     r(INET, DGRAM, TCP, "mismatched protocol"),
-    r(INET, DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, UDP, "both flags"),
+    r(
+        INET,
+        DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+        UDP,
+        "both flags",
+    ),
     r(INET, RAW, ICMP, "raw icmp (CAP_NET_RAW)"),
     r(INET, RAW, UDP, "raw udp (CAP_NET_RAW)"),
     r(INET, RAW, 0, "raw, protocol 0"),
-    r(INET, SEQPACKET, 0, "seqpacket/0: sctp's once sctp.ko is loaded"),
+    r(
+        INET,
+        SEQPACKET,
+        0,
+        "seqpacket/0: sctp's once sctp.ko is loaded",
+    ),
     r(INET, 42, 0, "invalid type (>= SOCK_MAX)"),
     r(INET6, STREAM, 0, "default protocol"),
     r(INET6, STREAM, TCP, "tcp"),
@@ -82,17 +97,47 @@ pub const MATRIX: &[Request] = &[
     // Families the test kernels build as modules (kconfig/base.config), as distributions do.
     r(INET, SEQPACKET, SCTP, "sctp one-to-many (module)"),
     r(INET6, STREAM, SCTP, "sctp over inet6 (module)"),
-    r(INET, DGRAM, L2TP, "l2tp_ip (module: net-pf-2-proto-115-type-2)"),
-    r(libc::AF_TIPC, RDM, 0, "tipc (module; no net-pf alias: loaded by name)"),
+    r(
+        INET,
+        DGRAM,
+        L2TP,
+        "l2tp_ip (module: net-pf-2-proto-115-type-2)",
+    ),
+    r(
+        libc::AF_TIPC,
+        RDM,
+        0,
+        "tipc (module; no net-pf alias: loaded by name)",
+    ),
     r(libc::AF_TIPC, STREAM, 0, "tipc stream (module)"),
     r(libc::AF_VSOCK, STREAM, 0, "vsock (module: net-pf-40)"),
     r(AF_KCM, DGRAM, 0, "kcm (module: net-pf-41)"),
-    r(libc::AF_RDS, SEQPACKET, 0, "rds (module; no net-pf alias: loaded by name)"),
-    r(libc::AF_CAN, RAW, 1, "can raw (modules can + can_raw: can-proto-1)"),
+    r(
+        libc::AF_RDS,
+        SEQPACKET,
+        0,
+        "rds (module; no net-pf alias: loaded by name)",
+    ),
+    r(
+        libc::AF_CAN,
+        RAW,
+        1,
+        "can raw (modules can + can_raw: can-proto-1)",
+    ),
     r(libc::AF_CAN, DGRAM, 2, "can bcm (module: can-proto-2)"),
     r(libc::AF_ALG, SEQPACKET, 0, "af_alg (module: net-pf-38)"),
-    r(libc::AF_KEY, RAW, 2, "af_key PF_KEY_V2 (module; CAP_NET_ADMIN checked in pfkey_create)"),
-    r(libc::AF_PHONET, DGRAM, 0, "phonet (module; CAP_SYS_ADMIN checked in pn_socket_create)"),
+    r(
+        libc::AF_KEY,
+        RAW,
+        2,
+        "af_key PF_KEY_V2 (module; CAP_NET_ADMIN checked in pfkey_create)",
+    ),
+    r(
+        libc::AF_PHONET,
+        DGRAM,
+        0,
+        "phonet (module; CAP_SYS_ADMIN checked in pn_socket_create)",
+    ),
     r(libc::AF_APPLETALK, DGRAM, 0, "family this kernel lacks"),
     r(4242, STREAM, 0, "family >= NPROTO"),
     r(-1, STREAM, 0, "negative family"),
@@ -119,8 +164,22 @@ mod tests {
     #[test]
     fn matrix_covers_what_the_issue_names() {
         assert!(MATRIX.len() >= 40, "{} rows", MATRIX.len());
-        for fam in [INET, INET6, UNIX, PACKET, NETLINK, libc::AF_APPLETALK, libc::AF_TIPC, libc::AF_RDS,
-                    libc::AF_VSOCK, AF_KCM, libc::AF_CAN, libc::AF_ALG, libc::AF_KEY, libc::AF_PHONET] {
+        for fam in [
+            INET,
+            INET6,
+            UNIX,
+            PACKET,
+            NETLINK,
+            libc::AF_APPLETALK,
+            libc::AF_TIPC,
+            libc::AF_RDS,
+            libc::AF_VSOCK,
+            AF_KCM,
+            libc::AF_CAN,
+            libc::AF_ALG,
+            libc::AF_KEY,
+            libc::AF_PHONET,
+        ] {
             assert!(MATRIX.iter().any(|r| r.family == fam), "family {fam}");
         }
         for ty in [STREAM, DGRAM, RAW, SEQPACKET, 42] {
@@ -137,7 +196,10 @@ mod tests {
     fn no_duplicate_rows() {
         for (i, a) in MATRIX.iter().enumerate() {
             for b in &MATRIX[i + 1..] {
-                assert!((a.family, a.sock_type, a.protocol) != (b.family, b.sock_type, b.protocol), "{a:?}");
+                assert!(
+                    (a.family, a.sock_type, a.protocol) != (b.family, b.sock_type, b.protocol),
+                    "{a:?}"
+                );
             }
         }
     }

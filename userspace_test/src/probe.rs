@@ -22,7 +22,14 @@ impl RoPage {
         let len = 4096;
         // SAFETY: an anonymous private mapping; the result is checked.
         let addr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         };
         if addr == libc::MAP_FAILED {
             return Err(format!("mmap: {}", Errno::last()));
@@ -56,23 +63,40 @@ fn errno_name<T>(r: &Result<T, Errno>) -> String {
 pub fn readonly(dev: &Device) -> Result<Vec<String>, Vec<String>> {
     let mut lines = Vec::new();
     let mut bad = false;
-    let totals = || dev.totals().map_err(|e| vec![format!("RSM_IOC_TOTALS: {e}")]);
-    let mut step = |what: &str, r: Result<i32, Errno>, before: RsmTotals, after: RsmTotals, extra: bool| {
-        let good = r == Err(Errno::EFAULT)
-            && after.live == before.live
-            && after.ok == before.ok
-            && after.attempts == before.attempts
-            && extra;
-        bad |= !good;
-        lines.push(format!(
-            "{what}: {} live={}->{} ok={}->{} attempts={}->{} released_user={}->{} {}",
-            errno_name(&r), before.live, after.live, before.ok, after.ok, before.attempts, after.attempts,
-            before.released_user, after.released_user, if good { "ok" } else { "WRONG" }
-        ));
+    let totals = || {
+        dev.totals()
+            .map_err(|e| vec![format!("RSM_IOC_TOTALS: {e}")])
     };
+    let mut step =
+        |what: &str, r: Result<i32, Errno>, before: RsmTotals, after: RsmTotals, extra: bool| {
+            let good = r == Err(Errno::EFAULT)
+                && after.live == before.live
+                && after.ok == before.ok
+                && after.attempts == before.attempts
+                && extra;
+            bad |= !good;
+            lines.push(format!(
+                "{what}: {} live={}->{} ok={}->{} attempts={}->{} released_user={}->{} {}",
+                errno_name(&r),
+                before.live,
+                after.live,
+                before.ok,
+                after.ok,
+                before.attempts,
+                after.attempts,
+                before.released_user,
+                after.released_user,
+                if good { "ok" } else { "WRONG" }
+            ));
+        };
 
     // CREATE with its struct read-only.
-    let c = RsmCreate { family: libc::AF_INET, sock_type: libc::SOCK_DGRAM, netns_mode: RSM_NETNS_CALLER, ..Default::default() };
+    let c = RsmCreate {
+        family: libc::AF_INET,
+        sock_type: libc::SOCK_DGRAM,
+        netns_mode: RSM_NETNS_CALLER,
+        ..Default::default()
+    };
     let page = RoPage::with(&c).map_err(|e| vec![e])?;
     let b = totals()?;
     let r = dev.ioctl_raw(RSM_IOC_CREATE, page.addr);
@@ -80,19 +104,38 @@ pub fn readonly(dev: &Device) -> Result<Vec<String>, Vec<String>> {
     step("create, struct read-only", r, b, a, true);
 
     // RELEASE of a live socket with its struct read-only: the socket stays.
-    let live = dev.create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false).map_err(|e| vec![format!("create: {e}")])?;
-    let rel = RsmRelease { id: live.id, ..Default::default() };
+    let live = dev
+        .create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false)
+        .map_err(|e| vec![format!("create: {e}")])?;
+    let rel = RsmRelease {
+        id: live.id,
+        ..Default::default()
+    };
     let page = RoPage::with(&rel).map_err(|e| vec![e])?;
     let b = totals()?;
     let r = dev.ioctl_raw(RSM_IOC_RELEASE, page.addr);
     let a = totals()?;
     let still = dev.info(live.id).is_ok();
-    step(&format!("release {} , struct read-only (socket still there: {still})", live.id), r, b, a,
-         still && a.released_user == b.released_user);
+    step(
+        &format!(
+            "release {} , struct read-only (socket still there: {still})",
+            live.id
+        ),
+        r,
+        b,
+        a,
+        still && a.released_user == b.released_user,
+    );
     let _ = dev.release(live.id);
 
     // BENCH (bookkeeping mode: it counts like creates) with its struct read-only.
-    let bench = RsmBench { family: libc::AF_INET, sock_type: libc::SOCK_DGRAM, mode: RSM_BENCH_BOOKKEEPING, iterations: 3, ..Default::default() };
+    let bench = RsmBench {
+        family: libc::AF_INET,
+        sock_type: libc::SOCK_DGRAM,
+        mode: RSM_BENCH_BOOKKEEPING,
+        iterations: 3,
+        ..Default::default()
+    };
     let page = RoPage::with(&bench).map_err(|e| vec![e])?;
     let b = totals()?;
     let r = dev.ioctl_raw(RSM_IOC_BENCH, page.addr);
@@ -101,18 +144,41 @@ pub fn readonly(dev: &Device) -> Result<Vec<String>, Vec<String>> {
 
     // BENCH with a read-only samples buffer.
     let ro = RoPage::with(&0u64).map_err(|e| vec![e])?;
-    let mut bench = RsmBench { samples: ro.addr as u64, ..bench };
+    let mut bench = RsmBench {
+        samples: ro.addr as u64,
+        ..bench
+    };
     let b = totals()?;
     let r = dev.ioctl_raw(RSM_IOC_BENCH, (&mut bench as *mut RsmBench).cast());
     let a = totals()?;
     step("bench, samples buffer read-only", r, b, a, true);
 
-    if bad { Err(lines) } else { Ok(lines) }
+    if bad {
+        Err(lines)
+    } else {
+        Ok(lines)
+    }
 }
 
 /// `probe bench`: one 3-pair RSM_IOC_BENCH; the line to print, or the errno.
-pub fn bench(dev: &Device, mode: u32, family: i32, sock_type: i32, protocol: i32) -> Result<String, Errno> {
-    let mut b = RsmBench { family, sock_type, protocol, mode, iterations: 3, ..Default::default() };
+pub fn bench(
+    dev: &Device,
+    mode: u32,
+    family: i32,
+    sock_type: i32,
+    protocol: i32,
+) -> Result<String, Errno> {
+    let mut b = RsmBench {
+        family,
+        sock_type,
+        protocol,
+        mode,
+        iterations: 3,
+        ..Default::default()
+    };
     dev.ioctl_raw(RSM_IOC_BENCH, (&mut b as *mut RsmBench).cast())?;
-    Ok(format!("bench mode {mode}: 3 pairs, min {} ns, max {} ns", b.min_ns, b.max_ns))
+    Ok(format!(
+        "bench mode {mode}: 3 pairs, min {} ns, max {} ns",
+        b.min_ns, b.max_ns
+    ))
 }

@@ -14,7 +14,9 @@ pub struct Header {
 fn parse_pairs(rest: &str) -> Result<BTreeMap<String, u64>, String> {
     rest.split_whitespace()
         .map(|kv| {
-            let (k, v) = kv.split_once('=').ok_or_else(|| format!("not key=value: {kv:?}"))?;
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("not key=value: {kv:?}"))?;
             let v = v.parse::<u64>().map_err(|e| format!("{k}: {e}"))?;
             Ok((k.to_string(), v))
         })
@@ -40,12 +42,24 @@ pub fn parse_header(text: &str) -> Result<Header, String> {
         }
     }
     let totals = totals.ok_or("no totals line")?;
-    for key in ["attempts", "ok", "failed", "live", "released_user", "released_netns_exit", "released_unload"] {
+    for key in [
+        "attempts",
+        "ok",
+        "failed",
+        "live",
+        "released_user",
+        "released_netns_exit",
+        "released_unload",
+    ] {
         if !totals.contains_key(key) {
             return Err(format!("totals line lacks {key}"));
         }
     }
-    Ok(Header { version, totals, limits: limits.ok_or("no limits line")? })
+    Ok(Header {
+        version,
+        totals,
+        limits: limits.ok_or("no limits line")?,
+    })
 }
 
 #[cfg(test)]
@@ -67,7 +81,9 @@ mod tests {
 
     #[test]
     fn rejects_foreign_text() {
-        assert!(parse_header("hello\n").unwrap_err().contains("not the report header"));
+        assert!(parse_header("hello\n")
+            .unwrap_err()
+            .contains("not the report header"));
         assert!(parse_header("").is_err());
     }
 

@@ -88,7 +88,9 @@ fn pair_rounds(dev: &Device, pairs: usize, rounds: usize) -> Result<Vec<f64>, St
     for _ in 0..rounds {
         let t0 = Instant::now();
         for _ in 0..pairs {
-            let c = dev.create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false).map_err(|e| format!("create: {e}"))?;
+            let c = dev
+                .create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false)
+                .map_err(|e| format!("create: {e}"))?;
             dev.release(c.id).map_err(|e| format!("release: {e}"))?;
         }
         per_round.push(t0.elapsed().as_nanos() as f64 / pairs as f64);
@@ -103,7 +105,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn fill_to(dev: &Device, ids: &mut Vec<u64>, n: usize) -> Result<(), String> {
     while ids.len() < n {
-        let c = dev.create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false)
+        let c = dev
+            .create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false)
             .map_err(|e| format!("create #{}: {e} (raise max_sockets?)", ids.len()))?;
         ids.push(c.id);
     }
@@ -116,7 +119,14 @@ pub const ALTERNATIONS: usize = 3;
 /// Alternates between `small` and `big` live sockets `ALTERNATIONS` times (drift on a shared
 /// machine then hits both cases alike), timing `rounds` rounds of pairs at each; the medians
 /// over all rounds count. The report is read once, at `big`.
-pub fn run(dev: &Device, path: &str, small: usize, big: usize, pairs: usize, rounds: usize) -> Result<ScaleResult, String> {
+pub fn run(
+    dev: &Device,
+    path: &str,
+    small: usize,
+    big: usize,
+    pairs: usize,
+    rounds: usize,
+) -> Result<ScaleResult, String> {
     let base = dev.totals().map_err(|e| e.to_string())?.live as usize;
     let mut ids = Vec::new();
     let (mut small_rounds, mut big_rounds) = (Vec::new(), Vec::new());
@@ -134,13 +144,20 @@ pub fn run(dev: &Device, path: &str, small: usize, big: usize, pairs: usize, rou
         }
     }
     let read = read.ok_or("no read")?;
-    let read_lines = read.text.split(|&b| b == b'\n').filter(|l| l.starts_with(b"socket ")).count();
+    let read_lines = read
+        .text
+        .split(|&b| b == b'\n')
+        .filter(|l| l.starts_with(b"socket "))
+        .count();
     for id in ids.drain(..) {
         dev.release(id).map_err(|e| format!("release: {e}"))?;
     }
     let live = dev.totals().map_err(|e| e.to_string())?.live as usize;
     if read_lines != big + base {
-        return Err(format!("report listed {read_lines} sockets, {} were live", big + base));
+        return Err(format!(
+            "report listed {read_lines} sockets, {} were live",
+            big + base
+        ));
     }
     if live != base {
         return Err(format!("{live} sockets live after the run, {base} before"));

@@ -26,13 +26,26 @@ mod tests {
     #[test]
     fn types_with_flags() {
         assert_eq!(type_from_str("stream"), Some(libc::SOCK_STREAM));
-        assert_eq!(type_from_str("dgram|nonblock"), Some(libc::SOCK_DGRAM | libc::SOCK_NONBLOCK));
-        assert_eq!(type_from_str("raw|cloexec|nonblock"), Some(libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK));
+        assert_eq!(
+            type_from_str("dgram|nonblock"),
+            Some(libc::SOCK_DGRAM | libc::SOCK_NONBLOCK)
+        );
+        assert_eq!(
+            type_from_str("raw|cloexec|nonblock"),
+            Some(libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
+        );
         assert_eq!(type_from_str("stream|bogus"), None);
         assert_eq!(SOCK_NONBLOCK, libc::SOCK_NONBLOCK);
         assert_eq!(SOCK_CLOEXEC, libc::SOCK_CLOEXEC);
-        assert_eq!(type_name(libc::SOCK_SEQPACKET | libc::SOCK_NONBLOCK), "seqpacket");
-        assert_eq!(type_name(42), "?", "42 & 0xf would be SOCK_PACKET; it is not");
+        assert_eq!(
+            type_name(libc::SOCK_SEQPACKET | libc::SOCK_NONBLOCK),
+            "seqpacket"
+        );
+        assert_eq!(
+            type_name(42),
+            "?",
+            "42 & 0xf would be SOCK_PACKET; it is not"
+        );
     }
 
     #[test]
@@ -52,11 +65,21 @@ mod tests {
     fn tables_match_libc() {
         for (name, v) in FAMILIES {
             let want = match *name {
-                "unspec" => libc::AF_UNSPEC, "unix" => libc::AF_UNIX, "inet" => libc::AF_INET,
-                "netlink" => libc::AF_NETLINK, "packet" => libc::AF_PACKET, "inet6" => libc::AF_INET6,
-                "vsock" => libc::AF_VSOCK, "bluetooth" => libc::AF_BLUETOOTH, "key" => libc::AF_KEY,
-                "rds" => libc::AF_RDS, "can" => libc::AF_CAN, "tipc" => libc::AF_TIPC,
-                "phonet" => libc::AF_PHONET, "alg" => libc::AF_ALG, "kcm" => 41, // AF_KCM (not in libc)
+                "unspec" => libc::AF_UNSPEC,
+                "unix" => libc::AF_UNIX,
+                "inet" => libc::AF_INET,
+                "netlink" => libc::AF_NETLINK,
+                "packet" => libc::AF_PACKET,
+                "inet6" => libc::AF_INET6,
+                "vsock" => libc::AF_VSOCK,
+                "bluetooth" => libc::AF_BLUETOOTH,
+                "key" => libc::AF_KEY,
+                "rds" => libc::AF_RDS,
+                "can" => libc::AF_CAN,
+                "tipc" => libc::AF_TIPC,
+                "phonet" => libc::AF_PHONET,
+                "alg" => libc::AF_ALG,
+                "kcm" => 41, // AF_KCM (not in libc)
                 _ => panic!("{name}"),
             };
             assert_eq!(*v, want, "{name}");

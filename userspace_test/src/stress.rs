@@ -23,8 +23,17 @@ pub struct StressResult {
     pub unexpected: Vec<String>,
 }
 
-pub fn run(path: &str, netns: &[String], threads: usize, secs: u64, seed: u64) -> Result<StressResult, String> {
-    let nsfiles: Vec<std::fs::File> = netns.iter().map(|p| std::fs::File::open(p).map_err(|e| format!("{p}: {e}"))).collect::<Result<_, _>>()?;
+pub fn run(
+    path: &str,
+    netns: &[String],
+    threads: usize,
+    secs: u64,
+    seed: u64,
+) -> Result<StressResult, String> {
+    let nsfiles: Vec<std::fs::File> = netns
+        .iter()
+        .map(|p| std::fs::File::open(p).map_err(|e| format!("{p}: {e}")))
+        .collect::<Result<_, _>>()?;
     let counters: [AtomicU64; 4] = Default::default();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let t0 = Instant::now();
@@ -50,8 +59,13 @@ pub fn run(path: &str, netns: &[String], threads: usize, secs: u64, seed: u64) -
                     let ns = &nsfiles[rng.gen_range(0..nsfiles.len())];
                     match rng.gen_range(0..10) {
                         0..=3 => {
-                            let (ty, hold) = if rng.gen_bool(0.5) { (libc::SOCK_STREAM, rng.gen_bool(0.3)) } else { (libc::SOCK_DGRAM, false) };
-                            match dev.create(libc::AF_INET, ty, 0, Netns::Fd(ns.as_raw_fd()), hold) {
+                            let (ty, hold) = if rng.gen_bool(0.5) {
+                                (libc::SOCK_STREAM, rng.gen_bool(0.3))
+                            } else {
+                                (libc::SOCK_DGRAM, false)
+                            };
+                            match dev.create(libc::AF_INET, ty, 0, Netns::Fd(ns.as_raw_fd()), hold)
+                            {
                                 Ok(c) => mine.push(c.id),
                                 Err(nix::errno::Errno::ENOSPC) => {}
                                 Err(e) => note(format!("create: {e}")),
@@ -61,7 +75,13 @@ pub fn run(path: &str, netns: &[String], threads: usize, secs: u64, seed: u64) -
                         4..=6 if !mine.is_empty() => {
                             let id = mine.swap_remove(rng.gen_range(0..mine.len()));
                             // ENOENT: another thread's "release all" got there first.
-                            if let Err(e) = dev.release(id).map(|_| ()).or_else(|e| if e == nix::errno::Errno::ENOENT { Ok(()) } else { Err(e) }) {
+                            if let Err(e) = dev.release(id).map(|_| ()).or_else(|e| {
+                                if e == nix::errno::Errno::ENOENT {
+                                    Ok(())
+                                } else {
+                                    Err(e)
+                                }
+                            }) {
                                 note(format!("release {id}: {e}"));
                             }
                             counters[1].fetch_add(1, Ordering::Relaxed);
@@ -81,13 +101,17 @@ pub fn run(path: &str, netns: &[String], threads: usize, secs: u64, seed: u64) -
                             let text = match rng.gen_range(0..4) {
                                 0 => "release all\n".to_string(),
                                 1 => "reset stats\n".to_string(),
-                                _ => format!("create inet dgram udp netns=/proc/self/ns/net{}\n", if rng.gen_bool(0.2) { " hold" } else { "" }),
+                                _ => format!(
+                                    "create inet dgram udp netns=/proc/self/ns/net{}\n",
+                                    if rng.gen_bool(0.2) { " hold" } else { "" }
+                                ),
                             };
                             if text.starts_with("release all") {
                                 mine.clear();
                             }
                             // SAFETY: valid buffer of its length.
-                            let rc = unsafe { libc::write(dev.fd(), text.as_ptr().cast(), text.len()) };
+                            let rc =
+                                unsafe { libc::write(dev.fd(), text.as_ptr().cast(), text.len()) };
                             if rc < 0 && nix::errno::Errno::last() != nix::errno::Errno::ENOSPC {
                                 note(format!("write {text:?}: {}", nix::errno::Errno::last()));
                             }

@@ -32,18 +32,33 @@ fn getsockopt_int(fd: i32, opt: i32) -> Result<i32, Errno> {
     let mut v: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `v` and `len` are valid out pointers of the sizes passed.
-    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut v as *mut i32).cast(), &mut len) };
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            opt,
+            (&mut v as *mut i32).cast(),
+            &mut len,
+        )
+    };
     Errno::result(rc).map(|_| v)
 }
 
 /// The inode of an nsfs file or fd path.
 pub fn inode_of(path: &str) -> Result<u64, String> {
-    std::fs::metadata(path).map(|m| m.ino()).map_err(|e| format!("{path}: {e}"))
+    std::fs::metadata(path)
+        .map(|m| m.ino())
+        .map_err(|e| format!("{path}: {e}"))
 }
 
 /// `socket()` with raw values (invalid ones included), read back, closed; `while_open` runs
 /// while the socket exists and its result is returned beside it.
-pub fn user_socket<T>(family: i32, sock_type: i32, protocol: i32, while_open: impl FnOnce() -> T) -> Result<(UserSock, T), Errno> {
+pub fn user_socket<T>(
+    family: i32,
+    sock_type: i32,
+    protocol: i32,
+    while_open: impl FnOnce() -> T,
+) -> Result<(UserSock, T), Errno> {
     // SAFETY: plain system call; the returned fd is owned below.
     let fd = Errno::result(unsafe { libc::socket(family, sock_type, protocol) })?;
     let measured = while_open();
@@ -67,15 +82,18 @@ pub fn user_socket<T>(family: i32, sock_type: i32, protocol: i32, while_open: im
     // SAFETY: as above.
     let fdfl = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     drop(owned);
-    Ok((UserSock {
-        domain,
-        sock_type: ty,
-        protocol: proto,
-        netns,
-        netns_cookie,
-        nonblock: fl >= 0 && fl & libc::O_NONBLOCK != 0,
-        cloexec: fdfl >= 0 && fdfl & libc::FD_CLOEXEC != 0,
-    }, measured))
+    Ok((
+        UserSock {
+            domain,
+            sock_type: ty,
+            protocol: proto,
+            netns,
+            netns_cookie,
+            nonblock: fl >= 0 && fl & libc::O_NONBLOCK != 0,
+            cloexec: fdfl >= 0 && fdfl & libc::FD_CLOEXEC != 0,
+        },
+        measured,
+    ))
 }
 
 /// `SO_NETNS_COOKIE` of a socket.
@@ -83,7 +101,15 @@ pub fn netns_cookie(fd: i32) -> Result<u64, Errno> {
     let mut v: u64 = 0;
     let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
     // SAFETY: `v` and `len` are valid out pointers of the sizes passed.
-    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, SO_NETNS_COOKIE, (&mut v as *mut u64).cast(), &mut len) };
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_NETNS_COOKIE,
+            (&mut v as *mut u64).cast(),
+            &mut len,
+        )
+    };
     Errno::result(rc).map(|_| v)
 }
 
@@ -91,7 +117,8 @@ pub fn netns_cookie(fd: i32) -> Result<u64, Errno> {
 /// it for the socket() call and comes back; needs CAP_SYS_ADMIN).
 pub fn cookie_of_netns(ns: &File) -> Result<u64, String> {
     in_netns(ns, || {
-        let (s, ()) = user_socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0, || ()).map_err(|e| format!("probe socket: {e}"))?;
+        let (s, ()) = user_socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0, || ())
+            .map_err(|e| format!("probe socket: {e}"))?;
         Ok(s.netns_cookie)
     })
 }
@@ -99,9 +126,11 @@ pub fn cookie_of_netns(ns: &File) -> Result<u64, String> {
 /// A new, empty network namespace, returned as an open nsfs fd; this process stays where it was.
 pub fn fresh_netns() -> Result<File, String> {
     let home = File::open("/proc/self/ns/net").map_err(|e| format!("/proc/self/ns/net: {e}"))?;
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| format!("unshare(CLONE_NEWNET): {e} (needs root)"))?;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("unshare(CLONE_NEWNET): {e} (needs root)"))?;
     let fresh = File::open("/proc/self/ns/net").map_err(|e| format!("/proc/self/ns/net: {e}"));
-    nix::sched::setns(&home, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns back: {e}"))?;
+    nix::sched::setns(&home, nix::sched::CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("setns back: {e}"))?;
     fresh
 }
 
@@ -111,7 +140,8 @@ pub fn enter_netns(ns: &File) -> Result<(), String> {
 
 /// Runs `f` inside the netns `ns` and comes back to the current one, whatever `f` returned.
 pub fn in_netns<T>(ns: &File, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    let home = File::open("/proc/thread-self/ns/net").map_err(|e| format!("/proc/thread-self/ns/net: {e}"))?;
+    let home = File::open("/proc/thread-self/ns/net")
+        .map_err(|e| format!("/proc/thread-self/ns/net: {e}"))?;
     enter_netns(ns)?;
     let r = f();
     enter_netns(&home).map_err(|e| format!("back home: {e}"))?;
@@ -135,24 +165,36 @@ pub fn drop_net_raw() -> Result<(), String> {
         inheritable: u32,
     }
     // _LINUX_CAPABILITY_VERSION_3: two Data words (capabilities 0-31 and 32-63).
-    let mut hdr = Header { version: 0x2008_0522, pid: 0 };
+    let mut hdr = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
     let mut data = [Data::default(); 2];
     // SAFETY: PR_CAPBSET_DROP takes a capability number; no pointers.
-    Errno::result(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, CAP_NET_RAW as libc::c_ulong, 0, 0, 0) })
-        .map_err(|e| format!("PR_CAPBSET_DROP: {e}"))?;
+    Errno::result(unsafe {
+        libc::prctl(libc::PR_CAPBSET_DROP, CAP_NET_RAW as libc::c_ulong, 0, 0, 0)
+    })
+    .map_err(|e| format!("PR_CAPBSET_DROP: {e}"))?;
     // SAFETY: capget with a v3 header and room for its two data words.
-    Errno::result(unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut Header, data.as_mut_ptr()) })
-        .map_err(|e| format!("capget: {e}"))?;
+    Errno::result(unsafe {
+        libc::syscall(libc::SYS_capget, &mut hdr as *mut Header, data.as_mut_ptr())
+    })
+    .map_err(|e| format!("capget: {e}"))?;
     let bit = 1u32 << CAP_NET_RAW;
     data[0].effective &= !bit;
     data[0].permitted &= !bit;
     data[0].inheritable &= !bit;
     // SAFETY: capset with the v3 header and the two data words read above.
-    Errno::result(unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut Header, data.as_ptr()) })
-        .map_err(|e| format!("capset: {e}"))?;
+    Errno::result(unsafe {
+        libc::syscall(libc::SYS_capset, &mut hdr as *mut Header, data.as_ptr())
+    })
+    .map_err(|e| format!("capset: {e}"))?;
     // The kernel's view: CapEff of /proc/self/status without bit 13.
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
-    let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:")).and_then(|v| u64::from_str_radix(v.trim(), 16).ok());
+    let eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok());
     match eff {
         Some(e) if e & (1 << CAP_NET_RAW) == 0 && e & (1 << 12) != 0 => Ok(()),
         other => Err(format!("CapEff after dropping CAP_NET_RAW: {other:x?}")),
@@ -175,7 +217,15 @@ impl NetnsSitter {
             ForkResult::Child => {
                 // SAFETY: PR_SET_PDEATHSIG takes a signal number: the sitter dies with compare
                 // (it would otherwise keep the device and the netns open).
-                unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+                unsafe {
+                    libc::prctl(
+                        libc::PR_SET_PDEATHSIG,
+                        libc::SIGKILL as libc::c_ulong,
+                        0,
+                        0,
+                        0,
+                    )
+                };
                 let code = if enter_netns(ns).is_ok() { 0 } else { 1 };
                 if code == 0 {
                     loop {
@@ -216,8 +266,18 @@ impl Drop for NetnsSitter {
 pub fn drop_privileges() -> Result<(), String> {
     use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
     setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
-    setresgid(Gid::from_raw(65534), Gid::from_raw(65534), Gid::from_raw(65534)).map_err(|e| format!("setresgid: {e}"))?;
-    setresuid(Uid::from_raw(65534), Uid::from_raw(65534), Uid::from_raw(65534)).map_err(|e| format!("setresuid: {e}"))?;
+    setresgid(
+        Gid::from_raw(65534),
+        Gid::from_raw(65534),
+        Gid::from_raw(65534),
+    )
+    .map_err(|e| format!("setresgid: {e}"))?;
+    setresuid(
+        Uid::from_raw(65534),
+        Uid::from_raw(65534),
+        Uid::from_raw(65534),
+    )
+    .map_err(|e| format!("setresuid: {e}"))?;
     // SAFETY: capget-free check: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 65534 {
         return Err("still privileged after setresuid".into());
@@ -227,7 +287,9 @@ pub fn drop_privileges() -> Result<(), String> {
 
 /// Runs `f` in a forked child and returns what it serialised; the child's failure is an error.
 /// Only call while the process is single-threaded.
-pub fn in_child<T: serde::de::DeserializeOwned>(f: impl FnOnce() -> Result<serde_json::Value, String>) -> Result<T, String> {
+pub fn in_child<T: serde::de::DeserializeOwned>(
+    f: impl FnOnce() -> Result<serde_json::Value, String>,
+) -> Result<T, String> {
     use nix::sys::wait::{waitpid, WaitStatus};
     use nix::unistd::{fork, pipe, ForkResult};
     let (r, w) = pipe().map_err(|e| format!("pipe: {e}"))?;
@@ -241,7 +303,11 @@ pub fn in_child<T: serde::de::DeserializeOwned>(f: impl FnOnce() -> Result<serde
                 Err(e) => serde_json::json!({ "err": e }),
             };
             let mut wf = File::from(w);
-            let code = if std::io::Write::write_all(&mut wf, out.to_string().as_bytes()).is_ok() { 0 } else { 1 };
+            let code = if std::io::Write::write_all(&mut wf, out.to_string().as_bytes()).is_ok() {
+                0
+            } else {
+                1
+            };
             drop(wf);
             // SAFETY: leaving the forked child without running the parent's destructors.
             unsafe { libc::_exit(code) }
@@ -249,14 +315,19 @@ pub fn in_child<T: serde::de::DeserializeOwned>(f: impl FnOnce() -> Result<serde
         ForkResult::Parent { child } => {
             drop(w);
             let mut s = String::new();
-            File::from(r).read_to_string(&mut s).map_err(|e| format!("read from child: {e}"))?;
+            File::from(r)
+                .read_to_string(&mut s)
+                .map_err(|e| format!("read from child: {e}"))?;
             match waitpid(child, None) {
                 Ok(WaitStatus::Exited(_, 0)) => {}
                 other => return Err(format!("child ended badly: {other:?}")),
             }
-            let v: serde_json::Value = serde_json::from_str(&s).map_err(|e| format!("child output: {e}"))?;
+            let v: serde_json::Value =
+                serde_json::from_str(&s).map_err(|e| format!("child output: {e}"))?;
             match (v.get("ok"), v.get("err")) {
-                (Some(ok), _) => serde_json::from_value(ok.clone()).map_err(|e| format!("child output: {e}")),
+                (Some(ok), _) => {
+                    serde_json::from_value(ok.clone()).map_err(|e| format!("child output: {e}"))
+                }
                 (_, Some(e)) => Err(e.as_str().unwrap_or("child failed").to_string()),
                 _ => Err("child output: neither ok nor err".into()),
             }

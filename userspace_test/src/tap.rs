@@ -20,6 +20,10 @@ impl Tap {
     }
 
     pub fn check(&mut self, what: &str, cond: bool, why: &str) {
-        if cond { self.ok(what) } else { self.fail(what, why) }
+        if cond {
+            self.ok(what)
+        } else {
+            self.fail(what, why)
+        }
     }
 }

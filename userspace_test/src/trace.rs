@@ -10,11 +10,28 @@ use std::path::Path;
 
 const T: &str = "/sys/kernel/tracing";
 /// Frames that only interrupts leave in a process's graph (with their subtrees).
-const IRQ_NOISE: &[&str] = &["__hrtimer_rearm_deferred", "irq_exit_rcu", "handle_softirqs", "__irq_exit_rcu"];
+const IRQ_NOISE: &[&str] = &[
+    "__hrtimer_rearm_deferred",
+    "irq_exit_rcu",
+    "handle_softirqs",
+    "__irq_exit_rcu",
+];
 /// The last frame of an interrupt's footprint in a function_graph trace.
-const IRQ_EXIT: &[&str] = &["raw_irqentry_exit_cond_resched", "irqentry_exit", "irqentry_exit_to_user_mode"];
+const IRQ_EXIT: &[&str] = &[
+    "raw_irqentry_exit_cond_resched",
+    "irqentry_exit",
+    "irqentry_exit_to_user_mode",
+];
 /// Frames of the tracing machinery at the top of a kprobe stack trace.
-const PROBE_FRAMES: &[&str] = &["kprobe_trace_func", "kprobe_dispatcher", "kprobe_ftrace_handler", "arch_ftrace_ops_list_func", "ftrace_regs_call", "ftrace_call", "ftrace_caller"];
+const PROBE_FRAMES: &[&str] = &[
+    "kprobe_trace_func",
+    "kprobe_dispatcher",
+    "kprobe_ftrace_handler",
+    "arch_ftrace_ops_list_func",
+    "ftrace_regs_call",
+    "ftrace_call",
+    "ftrace_caller",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Frame {
@@ -40,14 +57,23 @@ pub struct TraceResult {
 
 fn write(file: &str, text: &str) -> Result<(), String> {
     let path = format!("{T}/{file}");
-    let mut f = OpenOptions::new().write(true).truncate(true).open(&path).map_err(|e| format!("{path}: {e}"))?;
-    f.write_all(text.as_bytes()).map_err(|e| format!("{path} <- {text:?}: {e}"))
+    let mut f = OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| format!("{path}: {e}"))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("{path} <- {text:?}: {e}"))
 }
 
 fn append(file: &str, text: &str) -> Result<(), String> {
     let path = format!("{T}/{file}");
-    let mut f = OpenOptions::new().append(true).open(&path).map_err(|e| format!("{path}: {e}"))?;
-    f.write_all(text.as_bytes()).map_err(|e| format!("{path} <- {text:?}: {e}"))
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("{path}: {e}"))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("{path} <- {text:?}: {e}"))
 }
 
 /// Puts tracefs back as it was found (best effort; runs on every exit path).
@@ -75,8 +101,16 @@ fn ensure_tracefs() -> Result<(), String> {
     if Path::new(&format!("{T}/trace")).exists() {
         return Ok(());
     }
-    nix::mount::mount(Some("nodev"), T, Some("tracefs"), nix::mount::MsFlags::empty(), None::<&str>)
-        .map_err(|e| format!("no tracefs at {T} and mounting it failed: {e} (needs root and CONFIG_FTRACE)"))
+    nix::mount::mount(
+        Some("nodev"),
+        T,
+        Some("tracefs"),
+        nix::mount::MsFlags::empty(),
+        None::<&str>,
+    )
+    .map_err(|e| {
+        format!("no tracefs at {T} and mounting it failed: {e} (needs root and CONFIG_FTRACE)")
+    })
 }
 
 /// Parses function_graph output into (depth, function) frames, keeping stack-trace blocks
@@ -105,7 +139,9 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
             continue;
         }
         in_stack = false;
-        let Some((_, body)) = line.split_once('|') else { continue };
+        let Some((_, body)) = line.split_once('|') else {
+            continue;
+        };
         let depth = (body.len() - body.trim_start().len()).saturating_sub(2) / 2;
         let body = body.trim();
         if let Some(c) = body.strip_prefix("/* ") {
@@ -114,7 +150,10 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
             }
             continue;
         }
-        if let Some(name) = body.strip_suffix("() {").or_else(|| body.strip_suffix("();")) {
+        if let Some(name) = body
+            .strip_suffix("() {")
+            .or_else(|| body.strip_suffix("();"))
+        {
             if let Some(d) = irq_at {
                 if depth > d || (depth == d && !IRQ_EXIT.contains(&name)) {
                     continue;
@@ -138,7 +177,10 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
                 noise_at = Some(depth);
                 continue;
             }
-            frames.push(Frame { depth, func: name.to_string() });
+            frames.push(Frame {
+                depth,
+                func: name.to_string(),
+            });
         }
     }
     (frames, stacks)
@@ -146,14 +188,22 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
 
 /// The graph below the first frame named `root`, depths made relative to it.
 pub fn subtree(frames: &[Frame], root: &str) -> Vec<Frame> {
-    let Some(i) = frames.iter().position(|f| f.func == root) else { return Vec::new() };
+    let Some(i) = frames.iter().position(|f| f.func == root) else {
+        return Vec::new();
+    };
     let d0 = frames[i].depth;
-    let mut out = vec![Frame { depth: 0, func: root.to_string() }];
+    let mut out = vec![Frame {
+        depth: 0,
+        func: root.to_string(),
+    }];
     for f in &frames[i + 1..] {
         if f.depth <= d0 {
             break;
         }
-        out.push(Frame { depth: f.depth - d0, func: f.func.clone() });
+        out.push(Frame {
+            depth: f.depth - d0,
+            func: f.func.clone(),
+        });
     }
     out
 }
@@ -174,20 +224,29 @@ pub fn callers(stack: &[String], probed: &str) -> Vec<String> {
 pub fn demangle(sym: &str) -> String {
     let name = sym.split(&['+', ' '][..]).next().unwrap_or(sym);
     let d = format!("{:#}", rustc_demangle::demangle(name));
-    if d != name { d } else { name.to_string() }
+    if d != name {
+        d
+    } else {
+        name.to_string()
+    }
 }
 
 /// Whether `path` appears as a chain of descendants (each strictly deeper than the previous,
 /// inside its subtree).
 pub fn has_chain(graph: &[Frame], path: &[&str]) -> bool {
     fn find(graph: &[Frame], start: usize, min_depth: usize, path: &[&str]) -> bool {
-        let Some((first, rest)) = path.split_first() else { return true };
+        let Some((first, rest)) = path.split_first() else {
+            return true;
+        };
         for i in start..graph.len() {
             if graph[i].depth < min_depth {
                 return false;
             }
             if graph[i].func == *first {
-                let end = graph[i + 1..].iter().position(|f| f.depth <= graph[i].depth).map_or(graph.len(), |p| i + 1 + p);
+                let end = graph[i + 1..]
+                    .iter()
+                    .position(|f| f.depth <= graph[i].depth)
+                    .map_or(graph.len(), |p| i + 1 + p);
                 if find(&graph[..end], i + 1, graph[i].depth + 1, rest) {
                     return true;
                 }
@@ -239,8 +298,11 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
     write("set_graph_function", "__x64_sys_socket sock_create_kern")?;
     write("set_ftrace_pid", &pid)?;
     write("set_event_pid", &pid)?;
-    append("kprobe_events", "p:rsm_user __x64_sys_socket\np:rsm_kern sock_create_kern\n")
-        .map_err(|e| format!("{e} (CONFIG_KPROBE_EVENTS?)"))?;
+    append(
+        "kprobe_events",
+        "p:rsm_user __x64_sys_socket\np:rsm_kern sock_create_kern\n",
+    )
+    .map_err(|e| format!("{e} (CONFIG_KPROBE_EVENTS?)"))?;
     for ev in ["rsm_user", "rsm_kern"] {
         write(&format!("events/kprobes/{ev}/trigger"), "stacktrace")?;
         write(&format!("events/kprobes/{ev}/enable"), "1")?;
@@ -259,9 +321,21 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
     dev.release(c.id).map_err(|e| format!("release: {e}"))?;
     let text = fs::read_to_string(format!("{T}/trace")).map_err(|e| format!("{T}/trace: {e}"))?;
     let (frames, stacks) = parse(&text);
-    let stack_of = |probe: &str, probed: &str| stacks.iter().find(|(p, _)| p == probe).map(|(_, s)| callers(s, probed)).unwrap_or_default();
-    let syscall = Chain { callers: stack_of("rsm_user", "__x64_sys_socket"), graph: subtree(&frames, "__x64_sys_socket") };
-    let kernel = Chain { callers: stack_of("rsm_kern", "sock_create_kern"), graph: subtree(&frames, "sock_create_kern") };
+    let stack_of = |probe: &str, probed: &str| {
+        stacks
+            .iter()
+            .find(|(p, _)| p == probe)
+            .map(|(_, s)| callers(s, probed))
+            .unwrap_or_default()
+    };
+    let syscall = Chain {
+        callers: stack_of("rsm_user", "__x64_sys_socket"),
+        graph: subtree(&frames, "__x64_sys_socket"),
+    };
+    let kernel = Chain {
+        callers: stack_of("rsm_kern", "sock_create_kern"),
+        graph: subtree(&frames, "sock_create_kern"),
+    };
     let (nu, nk) = (names(&shown(&syscall.graph)), names(&shown(&kernel.graph)));
     let only_syscall: Vec<String> = nu.difference(&nk).cloned().collect();
     let only_kernel: Vec<String> = nk.difference(&nu).cloned().collect();
@@ -275,7 +349,13 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
         ("only the syscall path allocates a file and installs an fd (sock_alloc_file, fd_install)".to_string(), nu.contains("sock_alloc_file") && !nk.contains("sock_alloc_file") && !nk.contains("fd_install")),
         ("the module path is entered through ioctl".to_string(), kernel.callers.iter().any(|f| f.contains("sys_ioctl"))),
     ];
-    Ok(TraceResult { syscall, kernel, only_syscall, only_kernel, checks })
+    Ok(TraceResult {
+        syscall,
+        kernel,
+        only_syscall,
+        only_kernel,
+        checks,
+    })
 }
 
 pub fn print(r: &TraceResult) {
@@ -293,15 +373,39 @@ pub fn print(r: &TraceResult) {
         }
         v
     };
-    let (su, sk) = (Chain { callers: r.syscall.callers.clone(), graph: shown(&r.syscall.graph) }, Chain { callers: r.kernel.callers.clone(), graph: shown(&r.kernel.graph) });
+    let (su, sk) = (
+        Chain {
+            callers: r.syscall.callers.clone(),
+            graph: shown(&r.syscall.graph),
+        },
+        Chain {
+            callers: r.kernel.callers.clone(),
+            graph: shown(&r.kernel.graph),
+        },
+    );
     let left = fmt(&su, &names(&sk.graph));
     let right = fmt(&sk, &names(&su.graph));
-    let w = left.iter().map(|s| s.chars().count()).max().unwrap_or(0).clamp(44, 72);
-    println!("{:<w$} | RSM_IOC_CREATE -> sock_create_kern(net, AF_INET, SOCK_STREAM, 0)", "socket(AF_INET, SOCK_STREAM, 0)");
+    let w = left
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(44, 72);
+    println!(
+        "{:<w$} | RSM_IOC_CREATE -> sock_create_kern(net, AF_INET, SOCK_STREAM, 0)",
+        "socket(AF_INET, SOCK_STREAM, 0)"
+    );
     println!("{}-+-{}", "-".repeat(w), "-".repeat(w));
     for i in 0..left.len().max(right.len()) {
-        let l: String = left.get(i).map(|s| s.chars().take(w).collect()).unwrap_or_default();
-        println!("{:<w$} | {}", l, right.get(i).map(String::as_str).unwrap_or(""));
+        let l: String = left
+            .get(i)
+            .map(|s| s.chars().take(w).collect())
+            .unwrap_or_default();
+        println!(
+            "{:<w$} | {}",
+            l,
+            right.get(i).map(String::as_str).unwrap_or("")
+        );
     }
     println!("\nonly in the syscall path: {}", r.only_syscall.join(", "));
     println!("only in the kernel path:  {}", r.only_kernel.join(", "));
@@ -352,22 +456,68 @@ mod tests {
     #[test]
     fn parses_graph_and_stack() {
         let (frames, stacks) = parse(SAMPLE);
-        assert_eq!(frames[0], Frame { depth: 0, func: "__x64_sys_socket".into() });
-        assert_eq!(frames[3], Frame { depth: 2, func: "__sock_create".into() });
+        assert_eq!(
+            frames[0],
+            Frame {
+                depth: 0,
+                func: "__x64_sys_socket".into()
+            }
+        );
+        assert_eq!(
+            frames[3],
+            Frame {
+                depth: 2,
+                func: "__sock_create".into()
+            }
+        );
         assert_eq!(stacks.len(), 1);
         assert_eq!(stacks[0].0, "rsm_user");
-        assert_eq!(callers(&stacks[0].1, "__x64_sys_socket"), vec!["entry_SYSCALL_64_after_hwframe", "do_syscall_64"]);
+        assert_eq!(
+            callers(&stacks[0].1, "__x64_sys_socket"),
+            vec!["entry_SYSCALL_64_after_hwframe", "do_syscall_64"]
+        );
         let g = subtree(&frames, "__x64_sys_socket");
         assert_eq!(g.len(), 9, "{g:?}");
-        assert!(has_chain(&g, &["__x64_sys_socket", "__sys_socket", "__sock_create", "inet_create"]));
-        assert!(!has_chain(&g, &["__x64_sys_socket", "sock_alloc_file", "inet_create"]));
-        assert!(!has_chain(&g, &["__x64_sys_socket", "other"]), "other is outside the subtree");
-        assert!(!g.iter().any(|f| f.func.contains("irq") || f.func.contains("hrtimer") || f.func.contains("tick")), "interrupt frames dropped: {g:?}");
+        assert!(has_chain(
+            &g,
+            &[
+                "__x64_sys_socket",
+                "__sys_socket",
+                "__sock_create",
+                "inet_create"
+            ]
+        ));
+        assert!(!has_chain(
+            &g,
+            &["__x64_sys_socket", "sock_alloc_file", "inet_create"]
+        ));
+        assert!(
+            !has_chain(&g, &["__x64_sys_socket", "other"]),
+            "other is outside the subtree"
+        );
+        assert!(
+            !g.iter().any(|f| f.func.contains("irq")
+                || f.func.contains("hrtimer")
+                || f.func.contains("tick")),
+            "interrupt frames dropped: {g:?}"
+        );
         let s = shown(&g);
-        assert!(s.iter().any(|f| f.func == "inet_create"), "depth 1 below the join is shown");
-        assert!(s.iter().any(|f| f.func == "sk_alloc"), "depth 2 below the join is shown");
-        assert!(!s.iter().any(|f| f.func == "sk_prot_alloc"), "depth 3 below the join is cut");
-        assert!(s.iter().any(|f| f.func == "sock_alloc_file"), "after the join is shown");
+        assert!(
+            s.iter().any(|f| f.func == "inet_create"),
+            "depth 1 below the join is shown"
+        );
+        assert!(
+            s.iter().any(|f| f.func == "sk_alloc"),
+            "depth 2 below the join is shown"
+        );
+        assert!(
+            !s.iter().any(|f| f.func == "sk_prot_alloc"),
+            "depth 3 below the join is cut"
+        );
+        assert!(
+            s.iter().any(|f| f.func == "sock_alloc_file"),
+            "after the join is shown"
+        );
     }
 
     #[test]

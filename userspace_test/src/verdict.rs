@@ -80,15 +80,31 @@ pub fn device_needs_net_raw(req: &Request) -> bool {
 
 /// Where a successful socket is: `None` if in the targeted netns by every observation made.
 fn misplaced(o: &Outcome, want: &Want, kernel: bool, held: bool) -> Option<String> {
-    let Outcome::Ok { netns, netns_cookie, sockstat_delta, other_sockstat_delta, .. } = o else { return None };
+    let Outcome::Ok {
+        netns,
+        netns_cookie,
+        sockstat_delta,
+        other_sockstat_delta,
+        ..
+    } = o
+    else {
+        return None;
+    };
     let side = if kernel { "kernel" } else { "user" };
     match netns {
-        Some(n) if *n != want.inode => return Some(format!("{side} socket in netns {n}, asked {}", want.inode)),
+        Some(n) if *n != want.inode => {
+            return Some(format!("{side} socket in netns {n}, asked {}", want.inode))
+        }
         None if kernel => return Some("the module reported no netns".into()),
         _ => {}
     }
     match netns_cookie {
-        Some(c) if *c != want.cookie => return Some(format!("{side} socket's netns cookie {c}, the target's is {}", want.cookie)),
+        Some(c) if *c != want.cookie => {
+            return Some(format!(
+                "{side} socket's netns cookie {c}, the target's is {}",
+                want.cookie
+            ))
+        }
         None if !kernel => return Some("user socket's netns cookie not observed".into()),
         _ => {}
     }
@@ -104,18 +120,34 @@ fn misplaced(o: &Outcome, want: &Want, kernel: bool, held: bool) -> Option<Strin
 pub fn judge(req: &Request, ctx: &Context, want: &Want, user: &Outcome, kern: &Outcome) -> Verdict {
     use Outcome::{Err as E, Ok as O};
     let no_raw = !ctx.opener_net_raw && device_needs_net_raw(req);
-    if let E { errno, rejected_by_device: true } = kern {
+    if let E {
+        errno,
+        rejected_by_device: true,
+    } = kern
+    {
         if !no_raw {
-            return Verdict::Unexpected(format!("the device refused ({}) a request its opener may make", errno_name(*errno)));
+            return Verdict::Unexpected(format!(
+                "the device refused ({}) a request its opener may make",
+                errno_name(*errno)
+            ));
         }
     }
     // The family must be the one asked for and the netns the one targeted. The type may differ
     // from the request on both paths alike (unix_create turns SOCK_RAW into SOCK_DGRAM), so
     // types are compared between the paths, below.
     for (o, kernel) in [(user, false), (kern, true)] {
-        if let O { domain, sock_type, protocol, .. } = o {
+        if let O {
+            domain,
+            sock_type,
+            protocol,
+            ..
+        } = o
+        {
             if *domain != req.family {
-                return Verdict::Unexpected(format!("socket is {domain}/{sock_type}/{protocol}, asked family {}", req.family));
+                return Verdict::Unexpected(format!(
+                    "socket is {domain}/{sock_type}/{protocol}, asked family {}",
+                    req.family
+                ));
             }
         }
         if let Some(why) = misplaced(o, want, kernel, ctx.held()) {
@@ -131,8 +163,16 @@ pub fn judge(req: &Request, ctx: &Context, want: &Want, user: &Outcome, kern: &O
     let privileged = ctx.privileged;
     if has_type_flags(req.sock_type) {
         return match (user, kern) {
-            (O { nonblock, cloexec, .. }, E { errno: libc::EINVAL, .. })
-                if *nonblock == (req.sock_type & SOCK_NONBLOCK != 0) && *cloexec == (req.sock_type & SOCK_CLOEXEC != 0) =>
+            (
+                O {
+                    nonblock, cloexec, ..
+                },
+                E {
+                    errno: libc::EINVAL,
+                    ..
+                },
+            ) if *nonblock == (req.sock_type & SOCK_NONBLOCK != 0)
+                && *cloexec == (req.sock_type & SOCK_CLOEXEC != 0) =>
             {
                 Verdict::Expected(FLAGS_REASON.into())
             }
@@ -141,11 +181,21 @@ pub fn judge(req: &Request, ctx: &Context, want: &Want, user: &Outcome, kern: &O
     }
     if raw_inet(req) && !privileged {
         return match (user, kern) {
-            (E { errno: libc::EPERM, .. }, O { .. }) => Verdict::Expected(RAW_REASON.into()),
+            (
+                E {
+                    errno: libc::EPERM, ..
+                },
+                O { .. },
+            ) => Verdict::Expected(RAW_REASON.into()),
             (E { errno: a, .. }, E { errno: b, .. }) if a == b && *a != libc::EPERM => {
-                Verdict::Same(format!("{}: refused before the CAP_NET_RAW check", errno_name(*a)))
+                Verdict::Same(format!(
+                    "{}: refused before the CAP_NET_RAW check",
+                    errno_name(*a)
+                ))
             }
-            _ => Verdict::Unexpected(format!("raw row as unprivileged: user {user:?}, kernel {kern:?}")),
+            _ => Verdict::Unexpected(format!(
+                "raw row as unprivileged: user {user:?}, kernel {kern:?}"
+            )),
         };
     }
     match (user, kern) {
@@ -157,11 +207,23 @@ pub fn judge(req: &Request, ctx: &Context, want: &Want, user: &Outcome, kern: &O
             }
         }
         (
-            O { sock_type: tu, protocol: pu, sockstat_delta: su, .. },
-            O { sock_type: tk, protocol: pk, sockstat_delta: sk, .. },
+            O {
+                sock_type: tu,
+                protocol: pu,
+                sockstat_delta: su,
+                ..
+            },
+            O {
+                sock_type: tk,
+                protocol: pk,
+                sockstat_delta: sk,
+                ..
+            },
         ) => {
             if (tu, pu) != (tk, pk) {
-                Verdict::Unexpected(format!("type/protocol {tu}/{pu} (user) vs {tk}/{pk} (kernel)"))
+                Verdict::Unexpected(format!(
+                    "type/protocol {tu}/{pu} (user) vs {tk}/{pk} (kernel)"
+                ))
             } else if ctx.held() {
                 // misplaced() has checked the kernel socket's +1 / +0.
                 if *su == 1 {
@@ -170,7 +232,9 @@ pub fn judge(req: &Request, ctx: &Context, want: &Want, user: &Outcome, kern: &O
                     Verdict::Unexpected(format!("sockstat delta {su} (user), expected 1"))
                 }
             } else if (*su, *sk) != (1, 0) {
-                Verdict::Unexpected(format!("sockstat delta {su} (user) / {sk} (kernel), expected 1 / 0"))
+                Verdict::Unexpected(format!(
+                    "sockstat delta {su} (user) / {sk} (kernel), expected 1 / 0"
+                ))
             } else {
                 Verdict::Expected(SOCKSTAT_REASON.into())
             }
@@ -185,10 +249,17 @@ mod tests {
     use crate::contexts::Target;
     use crate::matrix::MATRIX;
 
-    const W: Want = Want { inode: 7, cookie: 70 };
+    const W: Want = Want {
+        inode: 7,
+        cookie: 70,
+    };
 
     fn ctx(privileged: bool) -> Context {
-        Context { target: Target::Caller, privileged, opener_net_raw: true }
+        Context {
+            target: Target::Caller,
+            privileged,
+            opener_net_raw: true,
+        }
     }
 
     fn ok(domain: i32, ty: i32, proto: i32, delta: i64) -> Outcome {
@@ -219,35 +290,68 @@ mod tests {
         }
     }
     fn err(e: i32) -> Outcome {
-        Outcome::Err { errno: e, rejected_by_device: false }
+        Outcome::Err {
+            errno: e,
+            rejected_by_device: false,
+        }
     }
     fn req(f: i32, t: i32, p: i32) -> Request {
-        Request { family: f, sock_type: t, protocol: p, note: "" }
+        Request {
+            family: f,
+            sock_type: t,
+            protocol: p,
+            note: "",
+        }
     }
 
     #[test]
     fn same_errno_is_same() {
-        let v = judge(&req(2, 1, 17), &ctx(true), &W, &err(libc::EPROTONOSUPPORT), &err(libc::EPROTONOSUPPORT));
+        let v = judge(
+            &req(2, 1, 17),
+            &ctx(true),
+            &W,
+            &err(libc::EPROTONOSUPPORT),
+            &err(libc::EPROTONOSUPPORT),
+        );
         assert_eq!(v.label(), "same");
         assert!(v.text().contains("EPROTONOSUPPORT"));
     }
 
     #[test]
     fn different_errno_is_unexpected() {
-        assert!(judge(&req(2, 1, 17), &ctx(true), &W, &err(libc::EINVAL), &err(libc::EPROTONOSUPPORT)).is_unexpected());
+        assert!(judge(
+            &req(2, 1, 17),
+            &ctx(true),
+            &W,
+            &err(libc::EINVAL),
+            &err(libc::EPROTONOSUPPORT)
+        )
+        .is_unexpected());
     }
 
     #[test]
     fn both_ok_needs_the_sockstat_difference() {
         let r = req(2, 1, 6);
-        assert_eq!(judge(&r, &ctx(true), &W, &ok(2, 1, 6, 1), &ok(2, 1, 6, 0)), Verdict::Expected(SOCKSTAT_REASON.into()));
+        assert_eq!(
+            judge(&r, &ctx(true), &W, &ok(2, 1, 6, 1), &ok(2, 1, 6, 0)),
+            Verdict::Expected(SOCKSTAT_REASON.into())
+        );
         assert!(judge(&r, &ctx(true), &W, &ok(2, 1, 6, 1), &ok(2, 1, 6, 1)).is_unexpected());
         assert!(judge(&r, &ctx(true), &W, &ok(2, 1, 6, 1), &ok(2, 1, 17, 0)).is_unexpected());
-        assert!(judge(&r, &ctx(true), &W, &ok(2, 2, 6, 1), &ok(2, 1, 6, 0)).is_unexpected(), "types differ");
-        assert!(judge(&r, &ctx(true), &W, &ok(10, 1, 6, 1), &ok(10, 1, 6, 0)).is_unexpected(), "wrong family");
+        assert!(
+            judge(&r, &ctx(true), &W, &ok(2, 2, 6, 1), &ok(2, 1, 6, 0)).is_unexpected(),
+            "types differ"
+        );
+        assert!(
+            judge(&r, &ctx(true), &W, &ok(10, 1, 6, 1), &ok(10, 1, 6, 0)).is_unexpected(),
+            "wrong family"
+        );
         // unix_create turns SOCK_RAW into SOCK_DGRAM on both paths: not a difference.
         let u = req(1, 3, 0);
-        assert_eq!(judge(&u, &ctx(true), &W, &ok(1, 2, 0, 1), &ok(1, 2, 0, 0)).label(), "expected difference");
+        assert_eq!(
+            judge(&u, &ctx(true), &W, &ok(1, 2, 0, 1), &ok(1, 2, 0, 0)).label(),
+            "expected difference"
+        );
     }
 
     #[test]
@@ -256,41 +360,67 @@ mod tests {
         if let Outcome::Ok { netns, .. } = &mut k {
             *netns = Some(8);
         }
-        assert!(judge(&req(2, 1, 6), &ctx(true), &W, &ok(2, 1, 6, 1), &k).text().contains("netns 8"));
+        assert!(judge(&req(2, 1, 6), &ctx(true), &W, &ok(2, 1, 6, 1), &k)
+            .text()
+            .contains("netns 8"));
     }
 
     #[test]
     fn flags_rows_need_einval_and_fd_flags() {
         let r = req(2, 1 | SOCK_NONBLOCK, 0);
         let mut u = ok(2, 1, 6, 1);
-        assert!(judge(&r, &ctx(true), &W, &u, &err(libc::EINVAL)).is_unexpected(), "fd flag not observed");
+        assert!(
+            judge(&r, &ctx(true), &W, &u, &err(libc::EINVAL)).is_unexpected(),
+            "fd flag not observed"
+        );
         if let Outcome::Ok { nonblock, .. } = &mut u {
             *nonblock = true;
         }
-        assert_eq!(judge(&r, &ctx(true), &W, &u, &err(libc::EINVAL)), Verdict::Expected(FLAGS_REASON.into()));
+        assert_eq!(
+            judge(&r, &ctx(true), &W, &u, &err(libc::EINVAL)),
+            Verdict::Expected(FLAGS_REASON.into())
+        );
         assert!(judge(&r, &ctx(true), &W, &u, &ok(2, 1, 6, 0)).is_unexpected());
     }
 
     #[test]
     fn raw_unprivileged_needs_eperm_and_success() {
         let r = req(2, 3, 1);
-        assert_eq!(judge(&r, &ctx(false), &W, &err(libc::EPERM), &ok(2, 3, 1, 0)), Verdict::Expected(RAW_REASON.into()));
+        assert_eq!(
+            judge(&r, &ctx(false), &W, &err(libc::EPERM), &ok(2, 3, 1, 0)),
+            Verdict::Expected(RAW_REASON.into())
+        );
         assert!(judge(&r, &ctx(false), &W, &err(libc::EPERM), &err(libc::EPERM)).is_unexpected());
         // Refused before the capability check (inet raw with protocol 0): the same errno.
-        assert_eq!(judge(&req(2, 3, 0), &ctx(false), &W, &err(93), &err(93)).label(), "same");
+        assert_eq!(
+            judge(&req(2, 3, 0), &ctx(false), &W, &err(93), &err(93)).label(),
+            "same"
+        );
         // As root both succeed: the ordinary sockstat difference.
-        assert_eq!(judge(&r, &ctx(true), &W, &ok(2, 3, 1, 1), &ok(2, 3, 1, 0)).label(), "expected difference");
+        assert_eq!(
+            judge(&r, &ctx(true), &W, &ok(2, 3, 1, 1), &ok(2, 3, 1, 0)).label(),
+            "expected difference"
+        );
     }
 
     #[test]
     fn device_refusal_is_unexpected() {
-        let k = Outcome::Err { errno: libc::EPERM, rejected_by_device: true };
+        let k = Outcome::Err {
+            errno: libc::EPERM,
+            rejected_by_device: true,
+        };
         assert!(judge(&req(2, 1, 0), &ctx(true), &W, &err(libc::EPERM), &k).is_unexpected());
     }
 
     #[test]
     fn packet_unprivileged_note() {
-        let v = judge(&req(libc::AF_PACKET, 2, 0), &ctx(false), &W, &err(libc::EPERM), &err(libc::EPERM));
+        let v = judge(
+            &req(libc::AF_PACKET, 2, 0),
+            &ctx(false),
+            &W,
+            &err(libc::EPERM),
+            &err(libc::EPERM),
+        );
         assert!(v.text().contains("packet_create"));
     }
 
@@ -305,38 +435,105 @@ mod tests {
     fn user_netns_is_observed_not_assumed() {
         let r = req(2, 2, 17);
         let mut u = ok(2, 2, 17, 1);
-        if let Outcome::Ok { netns, netns_cookie, .. } = &mut u {
+        if let Outcome::Ok {
+            netns,
+            netns_cookie,
+            ..
+        } = &mut u
+        {
             *netns = None; // SIOCGSKNS not permitted: fine, the cookie still decides
             *netns_cookie = Some(71);
         }
-        assert!(judge(&r, &ctx(false), &W, &u, &kernel(2, 2, 17, 0, None)).text().contains("cookie 71"));
+        assert!(judge(&r, &ctx(false), &W, &u, &kernel(2, 2, 17, 0, None))
+            .text()
+            .contains("cookie 71"));
         if let Outcome::Ok { netns_cookie, .. } = &mut u {
             *netns_cookie = None;
         }
-        assert!(judge(&r, &ctx(false), &W, &u, &kernel(2, 2, 17, 0, None)).text().contains("not observed"));
+        assert!(judge(&r, &ctx(false), &W, &u, &kernel(2, 2, 17, 0, None))
+            .text()
+            .contains("not observed"));
     }
 
     #[test]
     fn named_netns_needs_the_held_socket_counted_there_only() {
-        let named = Context { target: Target::NamedPid, privileged: true, opener_net_raw: true };
+        let named = Context {
+            target: Target::NamedPid,
+            privileged: true,
+            opener_net_raw: true,
+        };
         let r = req(2, 1, 6);
-        assert_eq!(judge(&r, &named, &W, &ok(2, 1, 6, 1), &kernel(2, 1, 6, 1, Some(0))), Verdict::Same(HELD_REASON.into()));
+        assert_eq!(
+            judge(
+                &r,
+                &named,
+                &W,
+                &ok(2, 1, 6, 1),
+                &kernel(2, 1, 6, 1, Some(0))
+            ),
+            Verdict::Same(HELD_REASON.into())
+        );
         // Created in the caller's netns although the module reports the named one.
-        assert!(judge(&r, &named, &W, &ok(2, 1, 6, 1), &kernel(2, 1, 6, 0, Some(1))).is_unexpected());
+        assert!(judge(
+            &r,
+            &named,
+            &W,
+            &ok(2, 1, 6, 1),
+            &kernel(2, 1, 6, 0, Some(1))
+        )
+        .is_unexpected());
         assert!(judge(&r, &named, &W, &ok(2, 1, 6, 1), &kernel(2, 1, 6, 1, None)).is_unexpected());
     }
 
     #[test]
     fn opener_without_net_raw_needs_a_device_refusal() {
-        let noraw = Context { target: Target::Caller, privileged: true, opener_net_raw: false };
-        let refused = Outcome::Err { errno: libc::EPERM, rejected_by_device: true };
-        for r in [req(2, 3, 1), req(libc::AF_PACKET, 2, 0), req(1, 3, 0), req(16, 3, 0)] {
-            assert_eq!(judge(&r, &noraw, &W, &err(libc::EPERM), &refused), Verdict::Expected(NO_RAW_REASON.into()));
-            assert!(judge(&r, &noraw, &W, &err(libc::EPERM), &kernel(r.family, 3, 1, 0, None)).is_unexpected(), "{r:?}");
-            assert!(judge(&r, &noraw, &W, &err(libc::EPERM), &err(libc::EPERM)).is_unexpected(), "not by the device: {r:?}");
+        let noraw = Context {
+            target: Target::Caller,
+            privileged: true,
+            opener_net_raw: false,
+        };
+        let refused = Outcome::Err {
+            errno: libc::EPERM,
+            rejected_by_device: true,
+        };
+        for r in [
+            req(2, 3, 1),
+            req(libc::AF_PACKET, 2, 0),
+            req(1, 3, 0),
+            req(16, 3, 0),
+        ] {
+            assert_eq!(
+                judge(&r, &noraw, &W, &err(libc::EPERM), &refused),
+                Verdict::Expected(NO_RAW_REASON.into())
+            );
+            assert!(
+                judge(
+                    &r,
+                    &noraw,
+                    &W,
+                    &err(libc::EPERM),
+                    &kernel(r.family, 3, 1, 0, None)
+                )
+                .is_unexpected(),
+                "{r:?}"
+            );
+            assert!(
+                judge(&r, &noraw, &W, &err(libc::EPERM), &err(libc::EPERM)).is_unexpected(),
+                "not by the device: {r:?}"
+            );
         }
         // Other requests from that descriptor: the device must not refuse them.
         assert!(judge(&req(2, 1, 6), &noraw, &W, &ok(2, 1, 6, 1), &refused).is_unexpected());
-        assert_eq!(judge(&req(2, 1, 6), &noraw, &W, &ok(2, 1, 6, 1), &kernel(2, 1, 6, 0, None)).label(), "expected difference");
+        assert_eq!(
+            judge(
+                &req(2, 1, 6),
+                &noraw,
+                &W,
+                &ok(2, 1, 6, 1),
+                &kernel(2, 1, 6, 0, None)
+            )
+            .label(),
+            "expected difference"
+        );
     }
 }

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Declarations of the C shim in `src/helpers.c` (static-inline kernel helpers and the pernet
-//! hook). Only the RAII wrappers (`netns`, `ksocket`, `miscdev`) call these.
+//! The C the module calls that `kernel::bindings` does not offer: the shim in `src/helpers.c`
+//! (static inlines, macros, sock accessors) and one exported function bindgen does not render.
+//! Only the RAII wrappers (`netns`, `ksocket`) and the safe functions below call these.
 
 use kernel::{
     bindings,
     ffi::{c_char, c_int, c_uint, c_ulong},
 };
 
-/// Mirror of `struct rsm_sock_info` in `src/helpers.c`.
+/// Mirror of `struct rsm_sock_info` in `src/helpers.h`.
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
 pub(crate) struct RsmSockInfo {
@@ -22,53 +23,58 @@ pub(crate) struct RsmSockInfo {
 }
 
 /// `TASK_COMM_LEN`.
-pub(crate) const COMM_LEN: usize = 16;
+pub(crate) const COMM_LEN: usize = bindings::TASK_COMM_LEN as usize;
 
 // The kernel structs below cross only as pointers, never by value; `improper_ctypes` fires
 // because bindgen renders `lockdep_map` as an empty struct when lockdep is off.
 #[allow(improper_ctypes)]
 extern "C" {
+    // src/helpers.c
     pub(crate) fn rsm_put_net(net: *mut bindings::net);
     pub(crate) fn rsm_current_net() -> *mut bindings::net;
-    pub(crate) fn rsm_get_net_ns_by_fd(fd: c_int) -> *mut bindings::net;
-    pub(crate) fn rsm_get_net_ns_by_pid(pid: c_int) -> *mut bindings::net;
-    pub(crate) fn rsm_sk_net_refcnt_upgrade(sock: *mut bindings::socket);
-    pub(crate) fn rsm_listen_clamped(sock: *mut bindings::socket, backlog: c_int) -> c_int;
     pub(crate) fn rsm_maybe_get_net(net: *mut bindings::net) -> *mut bindings::net;
     pub(crate) fn rsm_net_alive(net: *const bindings::net) -> bool;
-    pub(crate) fn rsm_bind_any(sock: *mut bindings::socket, port: u16) -> c_int;
     pub(crate) fn rsm_get_net_ns_by_path(path: *const c_char) -> *mut bindings::net;
-    pub(crate) fn rsm_net_inum(net: *const bindings::net) -> c_uint;
-    pub(crate) fn rsm_file_net_capable(
-        file: *const bindings::file,
-        net: *const bindings::net,
-        cap: c_int,
-    ) -> bool;
     pub(crate) fn rsm_sock_info(sock: *mut bindings::socket, out: *mut RsmSockInfo);
     pub(crate) fn rsm_sock_net(sock: *mut bindings::socket) -> *mut bindings::net;
-    pub(crate) fn rsm_register_pernet() -> c_int;
-    pub(crate) fn rsm_unregister_pernet();
-    pub(crate) fn rsm_now_ns() -> u64;
-    pub(crate) fn rsm_current_tgid_comm(comm: *mut c_char) -> c_int;
-    pub(crate) fn rsm_resched_and_signal_pending() -> bool;
+    fn rsm_current_comm(comm: *mut c_char);
+    fn rsm_cond_resched();
+    fn rsm_reason_ratelimit() -> bool;
+
+    // Exported by net/core/sock.c (EXPORT_SYMBOL_GPL) but absent from kernel::bindings.
+    pub(crate) fn sk_net_refcnt_upgrade(sk: *mut bindings::sock);
 }
 
-/// Monotonic clock in nanoseconds.
+/// Monotonic clock in nanoseconds (`CLOCK_MONOTONIC`, what `kernel::time::Monotonic` reads).
+/// The report prints absolute stamps, which `kernel::time::Instant` does not expose.
 pub(crate) fn now_ns() -> u64 {
-    // SAFETY: `ktime_get_ns()` has no preconditions.
-    unsafe { rsm_now_ns() }
+    // SAFETY: `ktime_get()` has no preconditions.
+    let t = unsafe { bindings::ktime_get() };
+    t as u64
 }
 
-/// The caller's tgid and comm.
+/// The caller's tgid (as its own pid namespace sees it) and comm.
 pub(crate) fn current_tgid_comm() -> (i32, [u8; COMM_LEN]) {
+    let task = kernel::current!();
+    let tgid = task.tgid_nr_ns(task.active_pid_ns());
     let mut comm = [0u8; COMM_LEN];
     // SAFETY: `comm` is a writable buffer of TASK_COMM_LEN bytes, as get_task_comm requires.
-    let tgid = unsafe { rsm_current_tgid_comm(comm.as_mut_ptr().cast()) };
+    unsafe { rsm_current_comm(comm.as_mut_ptr().cast()) };
     (tgid, comm)
 }
 
 /// Reschedules if needed; true if a signal is pending (long loops stop then).
 pub(crate) fn resched_and_signal_pending() -> bool {
     // SAFETY: Called in process context without locks held, as cond_resched() requires.
-    unsafe { rsm_resched_and_signal_pending() }
+    unsafe { rsm_cond_resched() };
+    kernel::current!().signal_pending()
+}
+
+/// A one-line reason in dmesg, under the kernel's rate limit (`__ratelimit`), so that no input
+/// can flood the log.
+pub(crate) fn pr_info_ratelimited(reason: &str) {
+    // SAFETY: The ratelimit state is a static of the shim; `__ratelimit` locks it itself.
+    if unsafe { rsm_reason_ratelimit() } {
+        kernel::pr_info!("{}\n", reason);
+    }
 }
