@@ -11,8 +11,9 @@
 //! reset stats
 //! ```
 //!
-//! FAMILY, TYPE and PROTOCOL are names (`inet`, `stream|nonblock`, `tcp`) or numbers. One
-//! command per write; a trailing newline is allowed. Anything else is EINVAL.
+//! FAMILY, TYPE and PROTOCOL are names (`inet`, `stream|nonblock`, `tcp`) or numbers. A write
+//! holds one command or several, each ended by a newline (the last one's is optional); the
+//! device runs them in order (`src/device.rs`). Anything else is EINVAL.
 
 use crate::names;
 use crate::ops::{CreateReq, NetnsSel};
@@ -20,6 +21,8 @@ use kernel::{prelude::*, str::CString};
 
 /// Longest accepted command, newline included.
 pub(crate) const MAX_COMMAND_LEN: usize = 256;
+/// Longest accepted write (several newline-separated commands).
+pub(crate) const MAX_WRITE_LEN: usize = 4096;
 
 pub(crate) enum Command {
     Create(CreateReq),

@@ -25,6 +25,25 @@ pub(crate) struct SockmodFile {
     cursor: Mutex<Cursor>,
 }
 
+/// Parses and runs one text command (a trailing newline allowed).
+fn run(file: &LocalFile, line: &[u8]) -> Result {
+    if line.len() > commands::MAX_COMMAND_LEN {
+        shim::pr_info_ratelimited("text command refused: too long");
+        return Err(EINVAL);
+    }
+    let cmd = commands::parse(line).inspect_err(|_| {
+        shim::pr_info_ratelimited("text command refused: malformed");
+    })?;
+    match cmd {
+        Command::Create(req) => ops::create(file, &req, |_| Ok(())).map(|_| ()),
+        Command::Bind(id, port) => ops::bind(id, port),
+        Command::Listen(id, backlog) => ops::listen(id, backlog),
+        Command::Release(id) => ops::release(id).map(|_| ()),
+        Command::ReleaseAll => ops::release_all().map(|_| ()),
+        Command::ResetStats => ops::reset_stats(),
+    }
+}
+
 #[vtable]
 impl MiscDevice for SockmodFile {
     type Ptr = Pin<KBox<Self>>;
@@ -44,31 +63,29 @@ impl MiscDevice for SockmodFile {
 
     fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let len = iov.len();
-        if len > commands::MAX_COMMAND_LEN {
-            shim::pr_info_ratelimited("text command refused: too long");
+        if len > commands::MAX_WRITE_LEN {
+            shim::pr_info_ratelimited("text command refused: write too long");
             return Err(EINVAL);
         }
-        let mut buf = [0u8; commands::MAX_COMMAND_LEN];
-        let n = iov.copy_from_iter(&mut buf[..len]);
-        if n != len {
+        let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        if iov.copy_from_iter(&mut buf) != len {
             return Err(EFAULT);
         }
-        let cmd = commands::parse(&buf[..n]).inspect_err(|_| {
-            shim::pr_info_ratelimited("text command refused: malformed");
-        })?;
         // SAFETY: A kiocb handed to write_iter references its file, which the VFS keeps alive
         // (positive refcount) for the whole call; the only fdget_pos region that may be active
         // is the one of this write() on the current thread, which `LocalFile` allows.
         let file = unsafe { LocalFile::from_raw_file((*kiocb.as_raw()).ki_filp) };
-        match cmd {
-            Command::Create(req) => ops::create(file, &req, |_| Ok(())).map(|_| ())?,
-            Command::Bind(id, port) => ops::bind(id, port)?,
-            Command::Listen(id, backlog) => ops::listen(id, backlog)?,
-            Command::Release(id) => ops::release(id).map(|_| ())?,
-            Command::ReleaseAll => ops::release_all().map(|_| ())?,
-            Command::ResetStats => ops::reset_stats()?,
+        // Newline-separated commands, run in order. The first that fails ends the write: its
+        // error if it is the first, else a short write up to it (a writer that retries the
+        // rest then gets the error).
+        let mut done = 0;
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if let Err(e) = run(file, line) {
+                return if done == 0 { Err(e) } else { Ok(done) };
+            }
+            done += line.len();
         }
-        Ok(n)
+        Ok(done)
     }
 
     fn ioctl(_me: Pin<&SockmodFile>, file: &File, cmd: u32, arg: usize) -> Result<isize> {

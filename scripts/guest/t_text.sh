@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 47
+# plan: 52
 # The text command interface and the report's socket and stats sections.
 
 # Run in this shell (not through `check`, which forks) so the creator is this shell's pid ($BASHPID: the part runs in a subshell, $$ is the parent's).
@@ -50,6 +50,29 @@ check "released socket gone from the report" test -z "$(socket_lines | grep "^so
 check "release all (text)" cmd "release all"
 check "no socket lines after release all" test -z "$(socket_lines)"
 check "released_user counts 4" test "$(totals released_user)" = 4
+
+# Several commands in one write (printf with newlines): run in order; the first one that fails
+# ends the write (a short write up to it; the writer's retry of the rest gets its error).
+check "two newline-separated commands in one write" bash -c "printf 'create inet dgram udp\ncreate unix stream\n' > $DEV"
+check "... both ran: 2 live" test "$(totals live)" = 2
+expect_fail "a write whose second command is malformed fails" "Invalid argument" \
+    bash -c "printf 'create inet dgram udp\nexplode now\n' > $DEV"
+check "... its first command ran: 3 live" test "$(totals live)" = 3
+cmd "release all"
+# The report is a stream generated per open file: no lseek (ESPIPE for every whence, the misc
+# device's fops have none); read(2) and pread(2) honour the offset they pass.
+check "lseek: ESPIPE for SEEK_SET, SEEK_CUR and SEEK_END; pread at an offset reads those bytes" python3 - "$DEV" <<'PY'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for whence in (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END):
+    try:
+        os.lseek(fd, 5, whence)
+        sys.exit(f"lseek whence={whence} succeeded")
+    except OSError as e:
+        assert e.errno == errno.ESPIPE, e
+head = os.read(fd, 64)
+assert os.pread(fd, 20, 10) == head[10:30], (head, os.pread(fd, 20, 10))
+PY
 
 # Reads honour the file offset: cat, dd bs=1 and a skip all see the same bytes. Each read pass
 # stamps its own time (as_of_ms, and age_ms relative to it; fixed widths), so those digits are
