@@ -25,6 +25,8 @@ MUTANTS=(
     "splat-scrolled-away|scripts/guest/t_limits.sh|load limits|dmesg clean \\(the whole run"
     "histogram-off-by-one|src/stats.rs|load kunit|kunit: rust_sockmod_stats.histogram_buckets"
     "parser-extra-words|src/commands.rs|load kunit|kunit: rust_sockmod_commands.malformed_is_einval"
+    "cookie-not-ss-s|src/report.rs|load text|ss -tlne shows the listener with the report's ino and cookie"
+    "write-runs-one-command|src/device.rs|load text|both ran: 2 live"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
     "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
@@ -92,6 +94,20 @@ T
     Ok(cmd)
 =====
     Ok(cmd)
+T
+    ;;
+    cookie-not-ss-s) cat <<'T'
+        si.cookie,
+    )?;
+=====
+        si.cookie + 1,
+    )?;
+T
+    ;;
+    write-runs-one-command) cat <<'T'
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+=====
+        for line in buf.split_inclusive(|&b| b == b'\n').take(1) {
 T
     ;;
     clippy-needless-return) cat <<'T'

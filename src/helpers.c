@@ -13,6 +13,8 @@
 #include <linux/proc_ns.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
+#include <linux/sock_diag.h>
+#include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -66,10 +68,13 @@ struct net *rsm_get_net_ns_by_path(const char *path)
 	return net;
 }
 
+/* What the socket reports of itself, and what ss shows of it (sk: cookie, local address). */
 void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out)
 {
 	struct sock *sk = sock->sk;
+	u32 cookie[2];
 
+	memset(out, 0, sizeof(*out));
 	out->family = sk->sk_family;
 	out->type = sock->type;
 	out->protocol = sk->sk_protocol;
@@ -77,6 +82,16 @@ void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out)
 	out->ino = SOCK_INODE(sock)->i_ino;
 	out->netns_inum = sock_net(sk)->ns.inum;
 	out->net_refcnt = sk->sk_net_refcnt;
+	sock_diag_save_cookie(sk, cookie);	/* generates it on first use, as ss would */
+	out->cookie = cookie[0] | (u64)cookie[1] << 32;
+	/* Read without the socket lock, as /proc/net/tcp does: a concurrent bind shows or not. */
+	if (sk->sk_family == AF_INET) {
+		out->local_port = READ_ONCE(inet_sk(sk)->inet_num);
+		memcpy(out->local_addr, &inet_sk(sk)->inet_rcv_saddr, 4);
+	} else if (IS_ENABLED(CONFIG_IPV6) && sk->sk_family == AF_INET6) {
+		out->local_port = READ_ONCE(inet_sk(sk)->inet_num);
+		memcpy(out->local_addr, &sk->sk_v6_rcv_saddr, 16);
+	}
 }
 
 /* The socket's netns (no reference taken: valid while the socket lives). */

@@ -17,6 +17,9 @@ struct rsm_sock_info {
 	unsigned long ino;
 	unsigned int netns_inum;
 	bool net_refcnt;
+	u64 cookie;
+	u8 local_addr[16];	/* inet: the first 4 bytes; network order */
+	u16 local_port;		/* host order; 0 while unbound or for other families */
 };
 
 void rsm_put_net(struct net *net);

@@ -108,6 +108,10 @@ fn info(i: &mut RsmInfo) -> Result {
             state: si.state,
             holds_netns: si.net_refcnt.into(),
             creator_pid: e.meta.pid,
+            cookie: si.cookie,
+            local_addr: si.local_addr,
+            local_port: si.local_port.into(),
+            reserved: 0,
         };
         Ok(())
     })?

@@ -176,7 +176,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
          limits max_sockets={} max_stat_keys={} stat_keys={} stat_keys_dropped={}\n\
          netns alive={}\n\
          time as_of_ms={:012}\n\
-         # sockets: id netns family type protocol state hold pid comm age_ms latency_ns\n",
+         # sockets: id netns family type protocol state hold ino cookie local pid comm age_ms latency_ns\n",
         crate::VERSION,
         t.attempts,
         t.ok,
@@ -222,18 +222,65 @@ fn write_fpt(out: &mut TextBuf, family: i32, sock_type: i32, protocol: i32) -> f
     )
 }
 
+/// The bound address as `ss` prints it: `0.0.0.0:8080`, `[::1]:9000` (RFC 5952: the longest
+/// run of two or more zero groups as `::`); `-` while unbound or for families without ports.
+fn write_local(out: &mut TextBuf, family: i32, addr: &[u8; 16], port: u16) -> fmt::Result {
+    const AF_INET: i32 = 2;
+    const AF_INET6: i32 = 10;
+    if port == 0 || (family != AF_INET && family != AF_INET6) {
+        return out.write_char('-');
+    }
+    if family == AF_INET {
+        return write!(
+            out,
+            "{}.{}.{}.{}:{}",
+            addr[0], addr[1], addr[2], addr[3], port
+        );
+    }
+    let group = |i: usize| u16::from_be_bytes([addr[2 * i], addr[2 * i + 1]]);
+    // The longest run of zero groups (the first of equal ones), if at least two long.
+    let (mut best, mut best_len, mut run) = (8, 0, 0);
+    for i in 0..8 {
+        run = if group(i) == 0 { run + 1 } else { 0 };
+        if run > best_len {
+            (best, best_len) = (i + 1 - run, run);
+        }
+    }
+    if best_len < 2 {
+        best = 8;
+    }
+    out.write_char('[')?;
+    let mut i = 0;
+    while i < 8 {
+        if i == best {
+            out.write_str("::")?;
+            i += best_len;
+            continue;
+        }
+        if i > 0 && i != best + best_len {
+            out.write_char(':')?;
+        }
+        write!(out, "{:x}", group(i))?;
+        i += 1;
+    }
+    write!(out, "]:{}", port)
+}
+
 fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
     let si = e.info();
     write!(out, "socket id={} netns={} ", id, si.netns_inum)?;
     write_fpt(out, si.family, si.sock_type, si.protocol)?;
     write!(
         out,
-        " state={}({}) hold={} pid={} comm=",
+        " state={}({}) hold={} ino={} cookie={:x} local=",
         names::tcp_state_name(si.state),
         si.state,
         if si.net_refcnt { "yes" } else { "no" },
-        e.meta.pid
+        si.ino,
+        si.cookie,
     )?;
+    write_local(out, si.family, &si.local_addr, si.local_port)?;
+    write!(out, " pid={} comm=", e.meta.pid)?;
     for &b in e.meta.comm.iter().take_while(|&&b| b != 0) {
         out.write_char(if b.is_ascii_graphic() { b as char } else { '_' })?;
     }
@@ -336,6 +383,28 @@ mod tests {
               other:1 live=1 released=0 lat_ns_min=1 lat_ns_avg=750 lat_ns_max=3000 \
               hist_log2_ns=0:4,10:1,11:1\n";
         assert!(line.ends_with(want));
+        Ok(())
+    }
+
+    #[test]
+    fn local_address_as_ss_prints_it() -> Result {
+        let local = |family, addr: [u8; 16], port| text(|o| write_local(o, family, &addr, port));
+        let mut a = [0u8; 16];
+        assert_eq!(&local(2, a, 0)?[..], b"-");
+        assert_eq!(&local(1, a, 80)?[..], b"-");
+        assert_eq!(&local(2, a, 8080)?[..], b"0.0.0.0:8080");
+        a[..4].copy_from_slice(&[127, 0, 0, 1]);
+        assert_eq!(&local(2, a, 1)?[..], b"127.0.0.1:1");
+        assert_eq!(&local(10, [0; 16], 9000)?[..], b"[::]:9000");
+        let mut v6 = [0u8; 16];
+        v6[15] = 1;
+        assert_eq!(&local(10, v6, 22)?[..], b"[::1]:22");
+        v6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+        assert_eq!(&local(10, v6, 443)?[..], b"[2001:db8::1:0:0:1]:443");
+        v6 = [0xfe, 0x80, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7];
+        assert_eq!(&local(10, v6, 5)?[..], b"[fe80:1:2:3:4:5:6:7]:5");
+        v6 = [0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0];
+        assert_eq!(&local(10, v6, 6)?[..], b"[1:0:2::3:0:0]:6");
         Ok(())
     }
 

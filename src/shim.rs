@@ -20,6 +20,12 @@ pub(crate) struct RsmSockInfo {
     pub(crate) ino: c_ulong,
     pub(crate) netns_inum: c_uint,
     pub(crate) net_refcnt: bool,
+    /// The socket cookie (`ss -e` prints it as `sk:` in hex).
+    pub(crate) cookie: u64,
+    /// The bound address, network order (inet: the first 4 bytes).
+    pub(crate) local_addr: [u8; 16],
+    /// The bound port, host order; 0 while unbound and for families without ports.
+    pub(crate) local_port: u16,
 }
 
 /// `TASK_COMM_LEN`.

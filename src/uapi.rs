@@ -97,6 +97,14 @@ pub struct RsmInfo {
     pub holds_netns: u32,
     /// Out: pid (tgid) of the creator.
     pub creator_pid: i32,
+    /// Out: the socket cookie (`ss -e` shows it as `sk:` in hex).
+    pub cookie: u64,
+    /// Out: the bound local address, network order (AF_INET: the first 4 bytes).
+    pub local_addr: [u8; 16],
+    /// Out: the bound local port (host order); 0 while unbound or for families without ports.
+    pub local_port: u32,
+    /// Zero.
+    pub reserved: u32,
 }
 
 /// `RSM_IOC_TOTALS`: the header counters.

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 52
+# plan: 57
 # The text command interface and the report's socket and stats sections.
 
 # Run in this shell (not through `check`, which forks) so the creator is this shell's pid ($BASHPID: the part runs in a subshell, $$ is the parent's).
@@ -39,6 +39,21 @@ check "listen on it" cmd "listen $tcp_id"
 check "the report shows it in LISTEN" grep -q "^socket id=$tcp_id .*state=LISTEN(10)" "$DEV"
 udp6=$(socket_lines | grep "family=inet6(10).*protocol=udp(17)" | head -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
 check "bind the inet6 udp socket" cmd "bind $udp6 9000"
+# Join keys: a bound kernel socket is in the protocol's hash tables, so sock_diag (ss) sees it;
+# the report's ino= and cookie= are what ss -e prints as ino: and sk: (hex).
+ss_keys() { socket_lines | sed -n "s/^socket id=$1 .* ino=\([0-9]*\) cookie=\([0-9a-f]*\) .*/ino:\1 sk:\2/p"; }
+check "report: the listener's line says local=0.0.0.0:8080" grep -q "^socket id=$tcp_id .* local=0.0.0.0:8080 " "$DEV"
+check "ss -tlne shows the listener with the report's ino and cookie ($(ss_keys "$tcp_id"))" \
+    grep -Eq "0.0.0.0:8080 .*$(ss_keys "$tcp_id")( |$)" <<<"$(ss -Htlne 'sport = :8080')"
+check "report: the inet6 udp socket's line says local=[::]:9000" grep -qF "local=[::]:9000 " <<<"$(socket_lines | grep "^socket id=$udp6 ")"
+check "ss -ulne shows it with the report's ino and cookie" \
+    grep -Eq "$(ss_keys "$udp6")( |$)" <<<"$(ss -Hulne 'sport = :9000')"
+cmd "create inet dgram udp"
+unbound=$(socket_lines | tail -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
+ino=$(socket_lines | sed -n "s/^socket id=$unbound .* ino=\([0-9]*\) .*/\1/p")
+check "an unbound kernel udp socket: local=- in the report, absent from ss -uane (ino $ino)" \
+    sh -c "grep -q '^socket id=$unbound .* local=- ' $DEV && ! ss -Huane | grep -q 'ino:$ino '"
+cmd "release $unbound"
 unix_id=$(socket_lines | grep "family=unix(1)" | head -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
 expect_fail "bind a unix socket: EAFNOSUPPORT" "Address family not supported" cmd "bind $unix_id 1"
 expect_fail "bind to port 70000: EINVAL" "Invalid argument" cmd "bind $tcp_id 70000"
@@ -49,7 +64,7 @@ check "release ID (text)" cmd "release $first"
 check "released socket gone from the report" test -z "$(socket_lines | grep "^socket id=$first ")"
 check "release all (text)" cmd "release all"
 check "no socket lines after release all" test -z "$(socket_lines)"
-check "released_user counts 4" test "$(totals released_user)" = 4
+check "released_user counts 5" test "$(totals released_user)" = 5
 
 # Several commands in one write (printf with newlines): run in order; the first one that fails
 # ends the write (a short write up to it; the writer's retry of the rest gets its error).

@@ -125,6 +125,11 @@ pub fn run(dev: &Device, t: &mut Tap, shared: bool) -> Result<(), String> {
                 &format!("state={}", i.state),
             );
             t.check(
+                "info: a socket cookie (ss's sk:), no local port before bind",
+                i.cookie != 0 && i.local_port == 0 && i.local_addr == [0; 16] && i.reserved == 0,
+                &format!("{i:?}"),
+            );
+            t.check(
                 "info: default model does not pin the netns",
                 i.holds_netns == 0,
                 "holds_netns=1",

@@ -52,17 +52,17 @@ mod tests {
             RSM_IOC_TOTALS as u64,
             nix::request_code_read!(0xB5, 4, std::mem::size_of::<RsmTotals>()) as u64
         );
-        assert_eq!(
-            RSM_IOC_RESET_STATS as u64,
-            nix::request_code_none!(0xB5, 5) as u64
-        );
+        assert_eq!(RSM_IOC_RESET_STATS as u64, nix::request_code_none!(0xB5, 5));
     }
 
     #[test]
     fn structs_have_no_padding() {
         assert_eq!(std::mem::size_of::<RsmCreate>(), 8 * 4 + 3 * 8);
         assert_eq!(std::mem::size_of::<RsmRelease>(), 24);
-        assert_eq!(std::mem::size_of::<RsmInfo>(), 4 * 8 + 6 * 4);
+        assert_eq!(
+            std::mem::size_of::<RsmInfo>(),
+            4 * 8 + 6 * 4 + 8 + 16 + 2 * 4
+        );
         assert_eq!(std::mem::size_of::<RsmTotals>(), 9 * 8);
     }
 }
