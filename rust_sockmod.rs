@@ -45,6 +45,8 @@ mod shim;
 mod state;
 #[path = "src/stats.rs"]
 mod stats;
+#[path = "src/trace.rs"]
+mod trace;
 // Shared with userspace_test, which needs `pub`.
 #[allow(unreachable_pub)]
 #[path = "src/uapi.rs"]

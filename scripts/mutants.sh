@@ -27,6 +27,7 @@ MUTANTS=(
     "parser-extra-words|src/commands.rs|load kunit|kunit: rust_sockmod_commands.malformed_is_einval"
     "cookie-not-ss-s|src/report.rs|load text|ss -tlne shows the listener with the report's ino and cookie"
     "write-runs-one-command|src/device.rs|load text|both ran: 2 live"
+    "release-cause-lost|src/state.rs|load trace|release: the released socket, cause user"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
     "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
@@ -108,6 +109,12 @@ T
         for line in buf.split_inclusive(|&b| b == b'\n') {
 =====
         for line in buf.split_inclusive(|&b| b == b'\n').take(1) {
+T
+    ;;
+    release-cause-lost) cat <<'T'
+    crate::trace::release(id, cause as i32);
+=====
+    crate::trace::release(id, ReleaseCause::NetnsExit as i32);
 T
     ;;
     clippy-needless-return) cat <<'T'

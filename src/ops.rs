@@ -8,6 +8,7 @@ use crate::{
     shim::{self, COMM_LEN},
     state::{self, CreateNodes, Meta, ReleaseCause},
     stats::StatKey,
+    trace,
 };
 use kernel::{fs::LocalFile, prelude::*, str::CString};
 
@@ -158,6 +159,7 @@ pub(crate) fn keep<S: Stamp>(
         Err(e) => {
             // If the state is gone (unload), there is nothing to count in.
             let _ = state::with(|s| s.record_failure(&meta, e));
+            traced(req, netns_inode, 0, Err(e), latency_ns);
             return Err(e);
         }
     };
@@ -174,13 +176,29 @@ pub(crate) fn keep<S: Stamp>(
         drop(sock);
         state::SLOTS.release();
         shim::pr_info_ratelimited("create undone: the reply could not be copied");
+        traced(req, netns_inode, 0, Err(e), latency_ns);
         return Err(e);
     }
     // The caller still holds `net`: the netns cannot be dismantled before the socket is in the
     // table, where the pernet `.pre_exit` hook will find it. (If the state is gone, `sock` is
     // dropped inside `with`'s closure argument, `net` still held.)
     state::with(|s| s.record_success(created.id, sock, meta, nodes))?;
+    traced(req, netns_inode, created.id, Ok(()), latency_ns);
     Ok(created)
+}
+
+/// Fires `rust_sockmod:create` for an attempt that reached `sock_create_kern()`.
+fn traced(req: &CreateReq, netns: u32, id: u64, res: Result, latency_ns: u64) {
+    let err = res.err().map_or(0, |e| e.to_errno());
+    trace::create(
+        netns,
+        req.family,
+        req.sock_type,
+        req.protocol,
+        id,
+        err,
+        latency_ns,
+    );
 }
 
 /// Releases socket `id` (ENOENT if unknown), outside the state lock; returns how many were

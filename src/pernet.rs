@@ -112,6 +112,8 @@ unsafe extern "C" fn net_pre_exit(net: *mut bindings::net) {
     // SAFETY: This is the `.pre_exit` hook of `net`: no pernet `.exit` of `net` has run, and
     // none runs before this returns (see the module documentation).
     let n = unsafe { state::release_netns(net as usize, cause) };
+    // SAFETY: `net` is valid for the call; `ns.inum` never changes.
+    crate::trace::netns_exit(unsafe { (*net).ns.inum }, n);
     if unloading {
         RELEASED_AT_UNLOAD.fetch_add(n, Ordering::Relaxed);
     } else if n > 0 {

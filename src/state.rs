@@ -46,12 +46,12 @@ pub(crate) struct Meta {
     pub(crate) latency_ns: u64,
 }
 
-/// Why a socket left the table.
+/// Why a socket left the table (the numbers are `rust_sockmod:release`'s `cause`).
 #[derive(Clone, Copy)]
 pub(crate) enum ReleaseCause {
-    User,
-    NetnsExit,
-    Unload,
+    User = 0,
+    NetnsExit = 1,
+    Unload = 2,
 }
 
 /// A socket taken out of the table, released when this is dropped (outside the state lock).
@@ -179,7 +179,7 @@ impl State {
             return Ok(None);
         };
         let entry = self.sockets.remove(&id).ok_or(ENOENT)?;
-        account_release(&mut self.totals, &mut self.stats, &entry, cause);
+        account_release(&mut self.totals, &mut self.stats, id, &entry, cause);
         // INVARIANT: `net` is a counted reference on the socket's netns.
         Ok(Some(Detached {
             _entry: entry,
@@ -199,7 +199,7 @@ impl State {
             let id = *c.current().0;
             let (_, node) = c.remove_current();
             let (_, entry) = node.to_key_value();
-            account_release(&mut self.totals, &mut self.stats, &entry, cause);
+            account_release(&mut self.totals, &mut self.stats, id, &entry, cause);
             // INVARIANT: `net` is a counted reference on the socket's netns.
             return Some((
                 id + 1,
@@ -240,7 +240,7 @@ impl State {
                 continue;
             }
             let key = *c.current().0;
-            account_release(&mut self.totals, &mut self.stats, c.current().1, cause);
+            account_release(&mut self.totals, &mut self.stats, key, c.current().1, cause);
             let (next, node) = c.remove_current();
             // `remove_current` moves to the next node, or to the previous one at the end.
             cursor = next.and_then(|c| if *c.current().0 > key { Some(c) } else { None });
@@ -288,13 +288,15 @@ pub(crate) unsafe fn release_netns(net_id: usize, cause: ReleaseCause) -> u64 {
     drop(taken);
     n
 }
-/// Accounts for an entry leaving the table.
+/// Accounts for an entry leaving the table (and fires `rust_sockmod:release`).
 fn account_release(
     totals: &mut Totals,
     stats: &mut RBTree<StatKey, KeyStats>,
+    id: u64,
     entry: &Entry,
     cause: ReleaseCause,
 ) {
+    crate::trace::release(id, cause as i32);
     totals.live -= 1;
     SLOTS.release();
     match cause {

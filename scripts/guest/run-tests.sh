@@ -18,7 +18,7 @@ source "$HERE/lib.sh"
 source "$HERE/dmesg-check.sh"
 
 # RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
-PARTS=${RSM_PARTS:-load kunit text netns perm boundaries modproto limits concurrency compare hardening}
+PARTS=${RSM_PARTS:-load kunit text trace netns perm boundaries modproto limits concurrency compare hardening}
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # The plan: the boot check, each part's checks and its completion check, the 3 final checks.
 plan=4
