@@ -15,9 +15,14 @@
 #   rust/kernel/miscdevice.rs. Used in rust_sockmod.rs: the kernel's MiscDeviceRegistration
 #   there, src/miscdev.rs (which sets the same owner) only without it.
 #
-# Checked and needing no probe (7.2.13 vs 7.3.4): the C API the module calls (same signatures;
-# kernel_bind takes struct sockaddr_unsized in both), the kernel-crate helpers it uses
-# (kernel::error::from_err_ptr, Task::tgid_nr_ns/active_pid_ns/signal_pending, #[kunit_tests]),
+# Not probed, because one source serves both: 7.2's kernel::bindings include no netns or
+# genetlink header (struct net, struct sock and struct pernet_operations are opaque or absent,
+# get_net_ns_by_fd/pid and sockaddr_in missing), 7.3's do. The module therefore reads struct
+# net and struct sock fields and registers its pernet ops through src/helpers.c, and declares
+# the exported functions it needs in src/shim.rs, on both. Checked alike in both (7.2.13 vs
+# 7.3.4): the C API it calls (kernel_bind takes struct sockaddr_unsized in both), the
+# kernel-crate helpers it uses (kernel::error::from_err_ptr, Task::tgid_nr_ns/active_pid_ns/
+# signal_pending, #[kunit_tests], jump_label::static_branch_unlikely), CREATE_RUST_TRACE_POINTS,
 # the pernet teardown order (every .pre_exit before any .exit).
 
 rsm_probe = $(shell grep -qs '$(1)' $(srctree)/$(2) && echo y)

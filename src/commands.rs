@@ -133,7 +133,7 @@ mod tests {
     fn create(text: &str) -> Result<CreateReq> {
         match parse(text.as_bytes())? {
             Command::Create(req) => Ok(req),
-            _ => Err(EBADMSG),
+            _ => Err(EPERM),
         }
     }
 

@@ -63,8 +63,8 @@ impl MiscDevice for SockmodFile {
 
     fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let len = iov.len();
-        if len > commands::MAX_WRITE_LEN {
-            shim::pr_info_ratelimited("text command refused: write too long");
+        if len == 0 || len > commands::MAX_WRITE_LEN {
+            shim::pr_info_ratelimited("text command refused: empty or over 4096 bytes");
             return Err(EINVAL);
         }
         let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
@@ -80,7 +80,13 @@ impl MiscDevice for SockmodFile {
         // rest then gets the error).
         let mut done = 0;
         for line in buf.split_inclusive(|&b| b == b'\n') {
-            if let Err(e) = run(file, line) {
+            // A signal between commands ends the write too (up to 4096 bytes of them).
+            let res = if done > 0 && shim::resched_and_signal_pending() {
+                Err(EINTR)
+            } else {
+                run(file, line)
+            };
+            if let Err(e) = res {
                 return if done == 0 { Err(e) } else { Ok(done) };
             }
             done += line.len();

@@ -2,9 +2,11 @@
 /*
  * C shim of rust_sockmod: only what Rust cannot reach in the supported kernels (7.2, 7.3):
  * static inlines and macros (get_net/put_net/maybe_get_net/check_net, d_inode/get_proc_ns,
- * get_task_comm, cond_resched, a static ratelimit state), sock accessors that need READ_ONCE,
- * bitfields or container_of, and kern_path (linux/namei.h is not in kernel::bindings).
- * Exported functions with bindings are called from Rust directly; the logic is Rust.
+ * get_task_comm, cond_resched, a static ratelimit state), fields of structs that 7.2's
+ * bindings leave opaque (struct net: ns.inum, user_ns, core.sysctl_somaxconn), sock accessors
+ * that need READ_ONCE, bitfields or container_of, kern_path (linux/namei.h is in neither
+ * kernel's bindings), and struct pernet_operations (absent from 7.2's bindings). Exported
+ * functions are called from Rust directly; the logic is Rust.
  */
 #include <linux/fs.h>
 #include <linux/magic.h>
@@ -41,6 +43,23 @@ struct net *rsm_maybe_get_net(struct net *net)
 bool rsm_net_alive(const struct net *net)
 {
 	return check_net(net);
+}
+
+/* Fields of a live @net that never change after it is set up. */
+unsigned int rsm_net_inum(const struct net *net)
+{
+	return net->ns.inum;
+}
+
+struct user_namespace *rsm_net_user_ns(const struct net *net)
+{
+	return net->user_ns;
+}
+
+/* net.core.somaxconn of the socket's netns (a sysctl: read once). */
+int rsm_sock_somaxconn(struct socket *sock)
+{
+	return READ_ONCE(sock_net(sock->sk)->core.sysctl_somaxconn);
 }
 
 /*
@@ -84,20 +103,58 @@ void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out)
 	out->net_refcnt = sk->sk_net_refcnt;
 	sock_diag_save_cookie(sk, cookie);	/* generates it on first use, as ss would */
 	out->cookie = cookie[0] | (u64)cookie[1] << 32;
-	/* Read without the socket lock, as /proc/net/tcp does: a concurrent bind shows or not. */
+	/*
+	 * Read without the socket lock, as /proc/net/tcp does: a concurrent bind shows or not.
+	 * (A raw socket's inet_num is its protocol, not a port: none shown.)
+	 */
+	if (sock->type == SOCK_RAW)
+		return;
 	if (sk->sk_family == AF_INET) {
 		out->local_port = READ_ONCE(inet_sk(sk)->inet_num);
 		memcpy(out->local_addr, &inet_sk(sk)->inet_rcv_saddr, 4);
-	} else if (IS_ENABLED(CONFIG_IPV6) && sk->sk_family == AF_INET6) {
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
 		out->local_port = READ_ONCE(inet_sk(sk)->inet_num);
 		memcpy(out->local_addr, &sk->sk_v6_rcv_saddr, 16);
 	}
+#endif
 }
 
 /* The socket's netns (no reference taken: valid while the socket lives). */
 struct net *rsm_sock_net(struct socket *sock)
 {
 	return sock_net(sock->sk);
+}
+
+/*
+ * The pernet hooks (struct pernet_operations is not in 7.2's bindings); the logic is in
+ * src/pernet.rs, which explains why .pre_exit and not .exit.
+ */
+static int __net_init rsm_net_init(struct net *net)
+{
+	rust_sockmod_net_init(net);
+	return 0;
+}
+
+static void __net_exit rsm_net_pre_exit(struct net *net)
+{
+	rust_sockmod_net_pre_exit(net);
+}
+
+static struct pernet_operations rsm_net_ops = {
+	.init = rsm_net_init,
+	.pre_exit = rsm_net_pre_exit,
+};
+
+int rsm_register_pernet(void)
+{
+	return register_pernet_subsys(&rsm_net_ops);
+}
+
+void rsm_unregister_pernet(void)
+{
+	unregister_pernet_subsys(&rsm_net_ops);
 }
 
 /* The caller's comm, into @comm of TASK_COMM_LEN bytes. */

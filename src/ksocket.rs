@@ -92,27 +92,30 @@ impl KernelSocket {
     /// Binds to the any-address of its family (inet, inet6) and `port`; EAFNOSUPPORT for the
     /// other families, otherwise `kernel_bind()`'s own result.
     pub(crate) fn bind_any(&self, port: u16) -> Result {
-        let port = port.to_be();
-        let (mut a4, mut a6): (bindings::sockaddr_in, bindings::sockaddr_in6) =
-            (pin_init::zeroed(), pin_init::zeroed());
-        let (addr, len) = match self.info().family as u32 {
-            bindings::AF_INET => {
-                a4.sin_family = bindings::AF_INET as u16;
-                a4.sin_port = port;
-                (
-                    (&raw mut a4).cast::<bindings::sockaddr_unsized>(),
-                    size_of_val(&a4),
-                )
-            }
-            bindings::AF_INET6 => {
-                a6.sin6_family = bindings::AF_INET6 as u16;
-                a6.sin6_port = port;
+        const AF_INET: u16 = bindings::AF_INET as u16;
+        const AF_INET6: u16 = bindings::AF_INET6 as u16;
+        let mut a4 = shim::SockaddrIn {
+            sin_family: AF_INET,
+            sin_port: port.to_be(),
+            sin_addr: 0,
+            zero: [0; 8],
+        };
+        let mut a6: bindings::sockaddr_in6 = pin_init::zeroed();
+        let (addr, len) = match self.info().family as u16 {
+            AF_INET => (
+                (&raw mut a4).cast::<bindings::sockaddr_unsized>(),
+                size_of_val(&a4),
+            ),
+            AF_INET6 => {
+                a6.sin6_family = AF_INET6;
+                a6.sin6_port = port.to_be();
                 (
                     (&raw mut a6).cast::<bindings::sockaddr_unsized>(),
                     size_of_val(&a6),
                 )
             }
-            _ => return Err(EAFNOSUPPORT),
+            // (7.2's kernel::error::code has no EAFNOSUPPORT.)
+            _ => return Err(Error::from_errno(-(bindings::EAFNOSUPPORT as i32))),
         };
         // SAFETY: The socket is live (type invariant); `addr` points to a sockaddr of the
         // socket's family, `len` bytes long, valid for the call.
@@ -123,13 +126,8 @@ impl KernelSocket {
     /// the netns's `net.core.somaxconn`, compared as unsigned so that a negative one is clamped
     /// too (`kernel_listen()` alone passes it through, and `inet_listen()` stores it as u32).
     pub(crate) fn listen(&self, backlog: i32) -> Result {
-        // SAFETY: The socket is live (type invariant), so is its netns; the sysctl may change
-        // at any time, so it is read once, as READ_ONCE would.
-        let somaxconn = unsafe {
-            core::ptr::read_volatile(
-                &raw const (*shim::rsm_sock_net(self.sock)).core.sysctl_somaxconn,
-            )
-        };
+        // SAFETY: The socket is live (type invariant), so is its netns.
+        let somaxconn = unsafe { shim::rsm_sock_somaxconn(self.sock) };
         let backlog = if backlog as u32 > somaxconn as u32 {
             somaxconn
         } else {

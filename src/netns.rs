@@ -44,7 +44,7 @@ impl NetRef {
     pub(crate) fn from_fd(fd: i32) -> Result<Self> {
         // SAFETY: `get_net_ns_by_fd` validates the fd itself and returns a counted reference
         // or an ERR_PTR.
-        counted(unsafe { bindings::get_net_ns_by_fd(fd) })
+        counted(unsafe { shim::get_net_ns_by_fd(fd) })
     }
 
     /// The namespace an nsfs file at `path` refers to, looked up (never opened) with the
@@ -63,7 +63,7 @@ impl NetRef {
         }
         // SAFETY: `get_net_ns_by_pid` looks the task up under RCU itself and returns a counted
         // reference or an ERR_PTR.
-        counted(unsafe { bindings::get_net_ns_by_pid(pid) })
+        counted(unsafe { shim::get_net_ns_by_pid(pid) })
     }
 
     /// A counted reference on `net` unless it is being dismantled (its count already reached
@@ -87,16 +87,17 @@ impl NetRef {
 
     /// The netns inode number (what `readlink /proc/self/ns/net` shows).
     pub(crate) fn inum(&self) -> u32 {
-        // SAFETY: `ptr` is live by the type invariant; `ns.inum` is set before the netns is
-        // published and never changes.
-        unsafe { (*self.ptr).ns.inum }
+        // SAFETY: `ptr` is live by the type invariant; `ns.inum` never changes.
+        unsafe { shim::rsm_net_inum(self.ptr) }
     }
 
     /// Whether the opener of `file` has `cap` over the user namespace owning this netns.
     pub(crate) fn file_capable(&self, file: &kernel::fs::LocalFile, cap: u32) -> bool {
         // SAFETY: `file` is a live file and `ptr` a live netns (type invariant), whose
-        // `user_ns` is set at creation and never changes.
-        unsafe { bindings::file_ns_capable(file.as_ptr(), (*self.ptr).user_ns, cap as i32) }
+        // `user_ns` is set at creation, never changes and lives as long as the netns.
+        unsafe {
+            bindings::file_ns_capable(file.as_ptr(), shim::rsm_net_user_ns(self.ptr), cap as i32)
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The pernet subsystem whose `.pre_exit` hook releases a dying netns's kernel sockets (the
-//! pattern of fs/afs/main.c and net/rds/tcp.c, one phase earlier). The ops struct is built here,
-//! in Rust, as a static the kernel links into its list of pernet subsystems.
+//! pattern of fs/afs/main.c and net/rds/tcp.c, one phase earlier). The ops struct lives in
+//! `src/helpers.c` (7.2's bindings have no `struct pernet_operations`); its callbacks call the
+//! two functions below.
 //!
 //! Why `.pre_exit` (net/core/net_namespace.c, `cleanup_net` → `ops_undo_list`): a dying netns
 //! runs the `.pre_exit` of every pernet op, then `synchronize_rcu()`, then the `.exit` (and
@@ -17,7 +18,7 @@
 
 use crate::{shim, state};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use kernel::{bindings, error::to_result, ffi::c_int, prelude::*, types::Opaque};
+use kernel::{error::to_result, prelude::*};
 
 /// Network namespaces set up and not yet dismantled, as the pernet hooks see them (every
 /// netns alive at registration, then every new one). Shown in the report.
@@ -28,28 +29,12 @@ static RELEASED_AT_UNLOAD: AtomicU64 = AtomicU64::new(0);
 /// The ops struct is one static: at most one registration at a time.
 static REGISTERED: AtomicBool = AtomicBool::new(false);
 
-/// `struct pernet_operations` with `.init` and `.pre_exit` (not `.exit`: see the module
-/// documentation). `register_pernet_subsys` links its `list` into the kernel's list and keeps
-/// the pointer until `unregister_pernet_subsys`, so it lives in a static with interior
-/// mutability.
-struct PernetOps(Opaque<bindings::pernet_operations>);
-
-// SAFETY: Rust never reads or writes the struct after building it; the kernel does, under its
-// `pernet_ops_rwsem`.
-unsafe impl Sync for PernetOps {}
-
-static OPS: PernetOps = PernetOps(Opaque::new(bindings::pernet_operations {
-    init: Some(net_init),
-    pre_exit: Some(net_pre_exit),
-    ..pin_init::zeroed()
-}));
-
 /// Registered pernet operations, unregistered on drop.
 ///
 /// # Invariants
 ///
-/// `register_pernet_subsys(OPS)` succeeded, `unregister_pernet_subsys(OPS)` has not been called
-/// yet, and this is the only such value (`REGISTERED` is set while it exists).
+/// `rsm_register_pernet()` succeeded, `rsm_unregister_pernet()` has not been called yet, and
+/// this is the only such value (`REGISTERED` is set while it exists).
 pub(crate) struct PernetRegistration(());
 
 impl PernetRegistration {
@@ -58,9 +43,8 @@ impl PernetRegistration {
         if REGISTERED.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
-        // SAFETY: `OPS` is a static (it outlives the registration) and is not registered
-        // (`REGISTERED` was clear).
-        if let Err(e) = to_result(unsafe { bindings::register_pernet_subsys(OPS.0.get()) }) {
+        // SAFETY: The ops struct is static and not registered (`REGISTERED` was clear).
+        if let Err(e) = to_result(unsafe { shim::rsm_register_pernet() }) {
             REGISTERED.store(false, Ordering::Release);
             return Err(e);
         }
@@ -73,7 +57,7 @@ impl Drop for PernetRegistration {
     fn drop(&mut self) {
         // SAFETY: Registered by the type invariant; unregistered exactly once here. This runs
         // `.pre_exit` for every listed netns: every socket still held is released by it.
-        unsafe { bindings::unregister_pernet_subsys(OPS.0.get()) };
+        unsafe { shim::rsm_unregister_pernet() };
         let n = RELEASED_AT_UNLOAD.swap(0, Ordering::Relaxed);
         if n > 0 {
             pr_info!("released {} sockets at unload\n", n);
@@ -82,23 +66,20 @@ impl Drop for PernetRegistration {
     }
 }
 
-/// The `.init` hook: runs for every netns, existing at registration or new.
-///
-/// # Safety
-///
-/// Called by the kernel's pernet machinery only (it touches nothing of `net`).
-unsafe extern "C" fn net_init(_net: *mut bindings::net) -> c_int {
+/// Called by the pernet `.init` hook (`src/helpers.c`) for every netns, existing or new.
+#[no_mangle]
+pub(crate) extern "C" fn rust_sockmod_net_init(_net: *mut kernel::bindings::net) {
     NETNS_ALIVE.fetch_add(1, Ordering::Relaxed);
-    0
 }
 
-/// The `.pre_exit` hook: runs for every netns being dismantled (and for every netns at
-/// unload) and releases the sockets that live in it.
+/// Called by the pernet `.pre_exit` hook (`src/helpers.c`) for every netns being dismantled
+/// (and for every netns at unload): releases the sockets that live in it.
 ///
 /// # Safety
 ///
-/// Called by the kernel's pernet machinery only, with a valid `net`.
-unsafe extern "C" fn net_pre_exit(net: *mut bindings::net) {
+/// Called by that hook only, with a valid `net`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_sockmod_net_pre_exit(net: *mut kernel::bindings::net) {
     NETNS_ALIVE.fetch_sub(1, Ordering::Relaxed);
     // In cleanup_net the netns count is zero; in unregister_pernet_subsys (unload) the netns
     // lives on. (A flag set at unload would misattribute a cleanup_net already running.)
@@ -113,7 +94,7 @@ unsafe extern "C" fn net_pre_exit(net: *mut bindings::net) {
     // none runs before this returns (see the module documentation).
     let n = unsafe { state::release_netns(net as usize, cause) };
     // SAFETY: `net` is valid for the call; `ns.inum` never changes.
-    crate::trace::netns_exit(unsafe { (*net).ns.inum }, n);
+    crate::trace::netns_exit(unsafe { shim::rsm_net_inum(net) }, n);
     if unloading {
         RELEASED_AT_UNLOAD.fetch_add(n, Ordering::Relaxed);
     } else if n > 0 {

@@ -222,8 +222,9 @@ fn write_fpt(out: &mut TextBuf, family: i32, sock_type: i32, protocol: i32) -> f
     )
 }
 
-/// The bound address as `ss` prints it: `0.0.0.0:8080`, `[::1]:9000` (RFC 5952: the longest
-/// run of two or more zero groups as `::`); `-` while unbound or for families without ports.
+/// The bound address: `0.0.0.0:8080`, `[::1]:9000` (RFC 5952: the longest run of two or more
+/// zero groups as `::`; `ss` prints a dual-stack `[::]` as `*`); `-` while unbound or for
+/// families without ports.
 fn write_local(out: &mut TextBuf, family: i32, addr: &[u8; 16], port: u16) -> fmt::Result {
     const AF_INET: i32 = 2;
     const AF_INET6: i32 = 10;

@@ -16,7 +16,10 @@
 
 #include <linux/tracepoint.h>
 
-/* A sock_create_kern() made by the module: id 0 and a negative errno when it failed. */
+/*
+ * A sock_create_kern() made by the module: id 0 and a negative errno when it failed, or when
+ * it was undone because the reply could not be copied (then the errno is the copy's).
+ */
 TRACE_EVENT(create,
 	TP_PROTO(u32 netns, int family, int type, int protocol, u64 id, int err, u64 latency_ns),
 	TP_ARGS(netns, family, type, protocol, id, err, latency_ns),
@@ -59,7 +62,10 @@ TRACE_EVENT(release,
 		  __print_symbolic(__entry->cause, { 0, "user" }, { 1, "netns_exit" }, { 2, "unload" }))
 );
 
-/* The pernet .pre_exit hook of a netns being dismantled, and the sockets it released. */
+/*
+ * The pernet .pre_exit hook of a netns being dismantled (or of each netns at unload), and the
+ * sockets it released.
+ */
 TRACE_EVENT(netns_exit,
 	TP_PROTO(u32 netns, u64 count),
 	TP_ARGS(netns, count),

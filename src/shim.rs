@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The C the module calls that `kernel::bindings` does not offer: the shim in `src/helpers.c`
-//! (static inlines, macros, sock accessors) and one exported function bindgen does not render.
-//! Only the RAII wrappers (`netns`, `ksocket`) and the safe functions below call these.
+//! The C the module calls that `kernel::bindings` does not offer in every supported kernel: the
+//! shim in `src/helpers.c` (static inlines, macros, fields of `struct net`, sock accessors, the
+//! pernet ops) and exported functions declared here (7.2's bindings include no netns header).
+//! Only the RAII wrappers (`netns`, `ksocket`), `pernet` and the safe functions below call these.
 
 use kernel::{
     bindings,
@@ -40,6 +41,11 @@ extern "C" {
     pub(crate) fn rsm_current_net() -> *mut bindings::net;
     pub(crate) fn rsm_maybe_get_net(net: *mut bindings::net) -> *mut bindings::net;
     pub(crate) fn rsm_net_alive(net: *const bindings::net) -> bool;
+    pub(crate) fn rsm_net_inum(net: *const bindings::net) -> c_uint;
+    pub(crate) fn rsm_net_user_ns(net: *const bindings::net) -> *mut bindings::user_namespace;
+    pub(crate) fn rsm_sock_somaxconn(sock: *mut bindings::socket) -> c_int;
+    pub(crate) fn rsm_register_pernet() -> c_int;
+    pub(crate) fn rsm_unregister_pernet();
     pub(crate) fn rsm_get_net_ns_by_path(path: *const c_char) -> *mut bindings::net;
     pub(crate) fn rsm_sock_info(sock: *mut bindings::socket, out: *mut RsmSockInfo);
     pub(crate) fn rsm_sock_net(sock: *mut bindings::socket) -> *mut bindings::net;
@@ -47,9 +53,24 @@ extern "C" {
     fn rsm_cond_resched();
     fn rsm_reason_ratelimit() -> bool;
 
-    // Exported by net/core/sock.c (EXPORT_SYMBOL_GPL) but absent from kernel::bindings.
+    // Exported by the kernel, absent from kernel::bindings (all of them in 7.2, the first in
+    // 7.3 too): net/core/sock.c, net/core/net_namespace.c.
     pub(crate) fn sk_net_refcnt_upgrade(sk: *mut bindings::sock);
+    pub(crate) fn get_net_ns_by_fd(fd: c_int) -> *mut bindings::net;
+    pub(crate) fn get_net_ns_by_pid(pid: bindings::pid_t) -> *mut bindings::net;
 }
+
+/// `struct sockaddr_in` (include/uapi/linux/in.h; not in 7.2's bindings).
+#[repr(C)]
+pub(crate) struct SockaddrIn {
+    pub(crate) sin_family: u16,
+    /// Network order.
+    pub(crate) sin_port: u16,
+    /// Network order.
+    pub(crate) sin_addr: u32,
+    pub(crate) zero: [u8; 8],
+}
+const _: () = assert!(core::mem::size_of::<SockaddrIn>() == 16);
 
 /// Monotonic clock in nanoseconds (`CLOCK_MONOTONIC`, what `kernel::time::Monotonic` reads).
 /// The report prints absolute stamps, which `kernel::time::Instant` does not expose.

@@ -10,11 +10,13 @@ use kernel::{bindings, ffi::c_int};
 
 macro_rules! tracepoints {
     ($($(#[$attr:meta])* fn $name:ident($($arg:ident : $ty:ty),* $(,)?) => $key:ident, $call:ident;)*) => {
-        // The tracepoint structs and entry points `src/rsm_trace.c` defines.
+        // The tracepoint structs and entry points `src/rsm_trace.c` defines. The kernel writes
+        // the structs (`static mut`, as bindgen declares them); Rust only takes their address.
+        #[cfg(CONFIG_TRACEPOINTS)]
         #[allow(improper_ctypes)]
         extern "C" {
             $(
-                static $key: bindings::tracepoint;
+                static mut $key: bindings::tracepoint;
                 fn $call($($arg: $ty),*);
             )*
         }
@@ -22,14 +24,25 @@ macro_rules! tracepoints {
             $(#[$attr])*
             #[inline(always)]
             pub(crate) fn $name($($arg: $ty),*) {
-                // SAFETY: Reading the static key of a tracepoint is always allowed.
-                let on = unsafe {
-                    kernel::jump_label::static_branch_unlikely!($key, bindings::tracepoint, key)
-                };
-                if on {
-                    // SAFETY: The entry point takes plain integers and may be called from any
-                    // context the tracepoint may fire in (process context here).
-                    unsafe { $call($($arg),*) };
+                #[cfg(CONFIG_TRACEPOINTS)]
+                {
+                    // SAFETY: Reading the static key of a tracepoint is always allowed.
+                    let on = unsafe {
+                        kernel::jump_label::static_branch_unlikely!(
+                            $key,
+                            bindings::tracepoint,
+                            key
+                        )
+                    };
+                    if on {
+                        // SAFETY: The entry point takes plain integers and may be called from
+                        // any context the tracepoint may fire in (process context here).
+                        unsafe { $call($($arg),*) };
+                    }
+                }
+                #[cfg(not(CONFIG_TRACEPOINTS))]
+                {
+                    $(let _ = $arg;)*
                 }
             }
         )*
