@@ -146,7 +146,11 @@ verify_config "$OUT/.config" || rsm_die "kernel ($FLAVOUR): config lost required
 
 start=$(date +%s)
 ccache --zero-stats >/dev/null 2>&1 || true
-rsm_log "kernel ($FLAVOUR): building with $(nproc) jobs; progress every 30 s; log: $log"
+# Progress: steps done against the last build of this flavour (its step count and time, kept
+# in .last-build-FLAVOUR); the time left at the pace of this build so far.
+last="$RSM_CACHE/kernel/.last-build-$FLAVOUR"
+last_steps=$(sed -n 's/^steps=//p' "$last" 2>/dev/null || true)
+rsm_log "kernel ($FLAVOUR): building with $(nproc) jobs; progress every 30 s${last_steps:+ (of about $last_steps steps, as the last $FLAVOUR build: $(sed -n 's/^what=//p' "$last"))}; log: $log"
 kmake -j"$(nproc)" all >>"$log" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
@@ -154,7 +158,13 @@ while kill -0 "$pid" 2>/dev/null; do
     wait $! || true
     kill -0 "$pid" 2>/dev/null || break
     n=$(grep -cE '^\s+(CC|RUSTC|LD|AR|AS|BINDGEN)' "$log" || true)
-    rsm_log "kernel ($FLAVOUR): $(rsm_fmt_secs $(( $(date +%s) - start ))) elapsed, $n build steps done, last: $(grep -E '^\s+(CC|RUSTC|LD)' "$log" | tail -1 | tr -s ' ' | cut -c1-70)"
+    el=$(( $(date +%s) - start )); eta=""
+    if [ -n "$last_steps" ] && [ "$n" -gt 0 ]; then
+        pct=$(( n * 100 / last_steps )); [ "$pct" -le 99 ] || pct=99
+        left=$(( last_steps > n ? el * (last_steps - n) / n : 0 ))
+        eta=" ($pct%, about $(rsm_fmt_secs "$left") left)"
+    fi
+    rsm_log "kernel ($FLAVOUR): $(rsm_fmt_secs "$el") elapsed, $n build steps done$eta, last: $(grep -E '^\s+(CC|RUSTC|LD)' "$log" | tail -1 | tr -s ' ' | cut -c1-60)"
 done
 wait "$pid" || rsm_die "kernel ($FLAVOUR): build failed" "$log"
 secs=$(( $(date +%s) - start ))
@@ -163,6 +173,7 @@ ccache_stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 == "direct_cach
 [ -f "$OUT/arch/x86/boot/bzImage" ] && [ -f "$OUT/rust/libkernel.rmeta" ] && [ -f "$OUT/Module.symvers" ] \
     || rsm_die "kernel ($FLAVOUR): build finished without bzImage/libkernel.rmeta/Module.symvers" "$log"
 { echo "version=$KVERSION"; echo "key=$KEY"; echo "build_seconds=$secs"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"
+{ echo "steps=$(grep -cE '^\s+(CC|RUSTC|LD|AR|AS|BINDGEN)' "$log" || true)"; echo "what=$KVERSION in $(rsm_fmt_secs "$secs")"; } > "$last"
 ln -sfn "$OUT" "$LINK"
 # Builds of this flavour and version with another configuration are superseded: remove them
 # (other versions stay: 7.2 and 7.3 are both in use).

@@ -8,7 +8,10 @@ source "$RSM_ROOT/scripts/apt.sh"
 PKGS=(rustc-web rust-web-src clang-22 lld-22 llvm-22 libclang-22-dev qemu-system-x86 udev
       flex bison bc libelf-dev libssl-dev cpio kmod iproute2 make python3-venv xz-utils
       busybox-static libcap2-bin passwd util-linux procps ccache
-      rust-web-clippy rustfmt-web shellcheck)
+      rust-web-clippy rustfmt-web shellcheck less)
+# cargo (for bindgen-cli and userspace_test): the host's if it has one (rustup's here), else
+# Debian's, matched to rustc-web.
+command -v cargo >/dev/null || PKGS+=(cargo-web)
 # qemu-system-x86 must match the host's qemu-utils (Debian 12 machines here carry the
 # bookworm-backports build), so qemu comes from bookworm-backports.
 BPO_PKGS=(qemu-system-x86 qemu-utils)
@@ -83,6 +86,16 @@ check_toolchain() {
     } >"$log" 2>&1 || rsm_die "setup: toolchain check failed" "$log"
 }
 
+# The package names and suites are Debian 12's: say so on any other host, then try.
+check_host() {
+    local id="" version="" pretty=""
+    # shellcheck disable=SC1091 # the host's file.
+    [ -r /etc/os-release ] && { . /etc/os-release; id=${ID:-}; version=${VERSION_ID:-}; pretty=${PRETTY_NAME:-}; }
+    [ "$id $version" = "debian 12" ] \
+        || rsm_log "setup: this host is ${pretty:-not identified (no /etc/os-release)}, not Debian 12: the packages and apt suites below are Debian 12's and may not exist here"
+}
+
+check_host
 install_packages
 install_bindgen
 install_virtme_ng
