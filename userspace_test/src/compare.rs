@@ -8,6 +8,7 @@ use crate::device::{Device, Netns};
 use crate::matrix::{Request, MATRIX};
 use crate::shared::names;
 use crate::sys;
+use crate::table;
 use crate::verdict::{judge, Outcome, Verdict};
 use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
@@ -347,7 +348,8 @@ fn short(o: &Outcome) -> String {
     }
 }
 
-fn type_label(t: i32) -> String {
+/// A type's name with its flags (`stream|nonblock`), or its number.
+pub fn type_label(t: i32) -> String {
     let mut s = names::type_name(t).to_string();
     if s == "?" {
         s = t.to_string();
@@ -364,9 +366,17 @@ fn type_label(t: i32) -> String {
 /// The readable table, with reasons as numbered footnotes.
 pub fn print_table(rows: &[Row]) {
     let mut reasons: Vec<String> = Vec::new();
-    println!(
-        "{:<25} {:<10} {:<17} {:<8} {:<26} {:<26} verdict",
-        "context", "family", "type", "proto", "socket()", "sock_create_kern()"
+    let mut t = table::new(
+        &[
+            "context",
+            "family",
+            "type",
+            "proto",
+            "socket()",
+            "sock_create_kern()",
+            "verdict",
+        ],
+        &[],
     );
     for r in rows {
         let fam = match names::family_name(r.family) {
@@ -381,18 +391,17 @@ pub fn print_table(rows: &[Row]) {
                 reasons.len()
             }
         };
-        println!(
-            "{:<25} {:<10} {:<17} {:<8} {:<26} {:<26} {} [{}]",
+        t.row([
             r.context.name(),
             fam,
             type_label(r.sock_type),
-            r.protocol,
+            r.protocol.to_string(),
             short(&r.user),
             short(&r.kernel),
-            r.verdict.label(),
-            idx
-        );
+            format!("{} [{idx}]", r.verdict.label()),
+        ]);
     }
+    t.print();
     println!();
     for (i, reason) in reasons.iter().enumerate() {
         println!("[{}] {reason}", i + 1);

@@ -8,10 +8,11 @@
 //! `cache-filter` must be N for GFP_KERNEL slab allocations to count (the test script sets them).
 
 use crate::device::{Device, Netns};
+use crate::errnum::ErrnoJson;
 use crate::fuzz::DOCUMENTED;
+use crate::table;
 use nix::errno::Errno;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
@@ -22,11 +23,46 @@ pub struct Sweep {
     pub op: String,
     /// Fault points the operation reached (the sweep injected a failure at each of them).
     pub points: u32,
-    /// Outcome of each injected run: "ok" or the errno name, with counts.
-    pub outcomes: BTreeMap<String, u32>,
+    /// Outcomes of the injected runs with their counts, in the order of `OutcomeCount::text`.
+    pub outcomes: Vec<OutcomeCount>,
     /// Runs whose result was neither success nor a documented errno, or left the module
     /// inconsistent: (point, what).
     pub problems: Vec<(u32, String)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutcomeCount {
+    /// `null`: the operation succeeded.
+    pub errno: Option<ErrnoJson>,
+    pub count: u32,
+}
+
+impl OutcomeCount {
+    /// `ok` or the errno with its description (`ENOMEM: Out of memory`).
+    pub fn text(&self) -> String {
+        match &self.errno {
+            None => "ok".into(),
+            Some(e) => Errno::from_raw(e.number).to_string(),
+        }
+    }
+}
+
+/// Counts one outcome (`None`: success).
+fn tally(outcomes: &mut Vec<OutcomeCount>, errno: Option<Errno>) {
+    let number = errno.map(|e| e as i32);
+    match outcomes
+        .iter_mut()
+        .find(|o| o.errno.as_ref().map(|e| e.number) == number)
+    {
+        Some(o) => o.count += 1,
+        None => {
+            outcomes.push(OutcomeCount {
+                errno: number.map(ErrnoJson::from),
+                count: 1,
+            });
+            outcomes.sort_by_key(OutcomeCount::text);
+        }
+    }
 }
 
 /// The per-thread knob; writing N fails the Nth fault point this thread reaches; reading gives
@@ -130,11 +166,7 @@ fn sweep(
             return Ok(s);
         }
         s.points = n;
-        let key = match r {
-            Ok(()) => "ok".to_string(),
-            Err(e) => format!("{e}"),
-        };
-        *s.outcomes.entry(key).or_default() += 1;
+        tally(&mut s.outcomes, r.err());
         if let Err(e) = r {
             if !DOCUMENTED.contains(&e) {
                 s.problems.push((n, format!("undocumented {e}")));
@@ -331,8 +363,78 @@ pub fn summary(sweeps: &[Sweep]) -> (u32, u32) {
     let errs = sweeps
         .iter()
         .flat_map(|s| s.outcomes.iter())
-        .filter(|(k, _)| k.as_str() != "ok")
-        .map(|(_, v)| *v)
+        .filter(|o| o.errno.is_some())
+        .map(|o| o.count)
         .sum();
     (points, errs)
+}
+
+/// The human-readable report: one row per operation, its problems, the summary line.
+pub fn print(sweeps: &[Sweep]) {
+    let mut t = table::new(&[], &[1]);
+    for s in sweeps {
+        let outcomes: Vec<String> = s
+            .outcomes
+            .iter()
+            .map(|o| format!("{} {}", o.text(), o.count))
+            .collect();
+        t.row([
+            s.op.clone(),
+            s.points.to_string(),
+            format!("fault points: {}", outcomes.join(", ")),
+        ]);
+    }
+    t.print();
+    for s in sweeps {
+        for (n, p) in &s.problems {
+            println!("  PROBLEM in {} at point {n}: {p}", s.op);
+        }
+    }
+    let (points, errs) = summary(sweeps);
+    println!(
+        "failnth: {} operations, {points} allocation failures injected one at a time, {errs} returned an error, {} problems",
+        sweeps.len(),
+        sweeps.iter().map(|s| s.problems.len()).sum::<usize>()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_count_as_objects_success_as_null() {
+        let mut s = Sweep::default();
+        for e in [
+            Some(Errno::ENOMEM),
+            None,
+            Some(Errno::ENFILE),
+            Some(Errno::ENOMEM),
+        ] {
+            tally(&mut s.outcomes, e);
+        }
+        let text: Vec<String> = s
+            .outcomes
+            .iter()
+            .map(|o| format!("{} {}", o.text(), o.count))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "ENFILE: File table overflow 1",
+                "ENOMEM: Out of memory 2",
+                "ok 1"
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(&s.outcomes).unwrap(),
+            serde_json::json!([
+                {"errno": {"name": "ENFILE", "number": 23}, "count": 1},
+                {"errno": {"name": "ENOMEM", "number": 12}, "count": 2},
+                {"errno": null, "count": 1},
+            ])
+        );
+        s.points = 4;
+        assert_eq!(summary(&[s]), (4, 3));
+    }
 }

@@ -3,7 +3,9 @@
 //! documented errno; the histogram of errnos and the rate are printed.
 
 use crate::device::Device;
+use crate::errnum::ErrnoJson;
 use crate::shared::uapi::*;
+use crate::table;
 use nix::errno::Errno;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -46,10 +48,67 @@ pub struct FuzzResult {
     pub seed: u64,
     pub inputs: u64,
     pub ok: u64,
-    pub errnos: BTreeMap<String, u64>,
-    /// (input number, what was sent, what came back) for results outside the documented set.
-    pub violations: Vec<(u64, String, String)>,
+    /// How often each errno came back, by errno name (`ok` counts the successes).
+    pub errnos: Vec<ErrnoCount>,
+    /// Results outside the documented set (the first 50).
+    pub violations: Vec<Violation>,
     pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrnoCount {
+    pub errno: ErrnoJson,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Violation {
+    /// The input's number in the seeded sequence.
+    pub input: u64,
+    /// What was sent.
+    pub sent: String,
+    pub errno: ErrnoJson,
+}
+
+/// The histogram by errno name (`EACCES` before `EINVAL`).
+fn histogram(counts: BTreeMap<i32, u64>) -> Vec<ErrnoCount> {
+    let mut v: Vec<ErrnoCount> = counts
+        .into_iter()
+        .map(|(e, count)| ErrnoCount {
+            errno: e.into(),
+            count,
+        })
+        .collect();
+    v.sort_by(|a, b| (&a.errno.name, a.errno.number).cmp(&(&b.errno.name, b.errno.number)));
+    v
+}
+
+/// The human-readable summary: rate, the errno histogram, the undocumented results.
+pub fn print(r: &FuzzResult) {
+    println!(
+        "fuzz: seed {} inputs {} in {:.1} s ({:.0}/s), {} succeeded",
+        r.seed,
+        r.inputs,
+        r.seconds,
+        r.inputs as f64 / r.seconds,
+        r.ok
+    );
+    let mut t = table::new(&[], &[1]);
+    for c in &r.errnos {
+        t.row([
+            Errno::from_raw(c.errno.number).to_string(),
+            c.count.to_string(),
+        ]);
+    }
+    t.print_indented("  ");
+    for v in &r.violations {
+        println!(
+            "  UNDOCUMENTED #{}: {} -> {}",
+            v.input,
+            v.sent,
+            Errno::from_raw(v.errno.number)
+        );
+    }
 }
 
 /// A mapped page followed by an inaccessible one, for arguments that straddle the boundary.
@@ -224,6 +283,7 @@ pub fn run(dev: &Device, seed: u64, count: u64, make_it_fail: bool) -> Result<Fu
         seed,
         ..Default::default()
     };
+    let mut counts: BTreeMap<i32, u64> = BTreeMap::new();
     let mut buf = vec![0u8; 512];
     let mut reads = vec![0u8; 4096];
     let mif = |on: bool| std::fs::write("/proc/self/make-it-fail", if on { "1" } else { "0" });
@@ -301,14 +361,19 @@ pub fn run(dev: &Device, seed: u64, count: u64, make_it_fail: bool) -> Result<Fu
         match r {
             Ok(_) => res.ok += 1,
             Err(e) => {
-                *res.errnos.entry(format!("{e}")).or_default() += 1;
+                *counts.entry(e as i32).or_default() += 1;
                 if !DOCUMENTED.contains(&e) && res.violations.len() < 50 {
-                    res.violations.push((n, what, format!("{e}")));
+                    res.violations.push(Violation {
+                        input: n,
+                        sent: what,
+                        errno: e.into(),
+                    });
                 }
             }
         }
     }
     res.seconds = t0.elapsed().as_secs_f64();
+    res.errnos = histogram(counts);
     if make_it_fail {
         let _ = mif(false);
     }
@@ -339,6 +404,19 @@ mod tests {
         assert!(
             a.iter().any(|t| t.len() > 256),
             "over-long commands are generated"
+        );
+    }
+
+    #[test]
+    fn histogram_by_name_as_objects() {
+        let h = histogram(BTreeMap::from([(libc::EINVAL, 3), (libc::EACCES, 2)]));
+        let j = serde_json::to_value(&h).unwrap();
+        assert_eq!(
+            j,
+            serde_json::json!([
+                {"errno": {"name": "EACCES", "number": 13}, "count": 2},
+                {"errno": {"name": "EINVAL", "number": 22}, "count": 3},
+            ])
         );
     }
 

@@ -4,6 +4,7 @@
 
 use crate::device::{Device, Netns};
 use crate::sys;
+use crate::table;
 use nix::errno::Errno;
 use nix::sys::socket::{
     recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
@@ -19,6 +20,15 @@ pub struct Step {
     pub what: String,
     pub observed: String,
     pub ok: bool,
+}
+
+/// One row per step: `ok`/`FAIL`, what should happen, what was observed.
+pub fn print(steps: &[Step]) {
+    let mut t = table::new(&[], &[]);
+    for s in steps {
+        t.row([table::status(s.ok), s.what.as_str(), s.observed.as_str()]);
+    }
+    t.print();
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

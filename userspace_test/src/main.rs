@@ -6,6 +6,7 @@ mod compare;
 mod contexts;
 mod device;
 mod devtest;
+mod errnum;
 mod failnth;
 mod fuzz;
 mod ioc;
@@ -17,6 +18,7 @@ mod scale;
 mod shared;
 mod stress;
 mod sys;
+mod table;
 mod tap;
 mod trace;
 mod verdict;
@@ -26,10 +28,41 @@ use device::{Device, Netns, DEFAULT_DEVICE};
 use shared::names;
 use std::process::ExitCode;
 
+/// The exit codes, each with its meaning in `EXIT_CODES` (the end of `--help`).
+mod exit {
+    /// Failed checks: UNEXPECTED rows, steps not observed, missing frames, ...
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    /// The device is missing or cannot be opened or read.
+    pub const DEVICE: u8 = 3;
+    pub const MALFORMED_REPORT: u8 = 4;
+    /// The module refused the request (its ioctl or text command failed).
+    pub const REFUSED: u8 = 5;
+    /// The environment: a bad --netns, a failing userspace system call, output not written.
+    pub const ENVIRONMENT: u8 = 6;
+    pub const TRACING: u8 = 7;
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  failed checks: UNEXPECTED compare rows, lifetime steps not observed, missing trace
+     frames, undocumented results (fuzz, failnth, stress), failed devtest checks, a wrong
+     probe result, a scale count that does not add up
+  2  usage: bad arguments (clap's message), an unknown family/type/protocol name, a bad
+     socket id, probe or bench size
+  3  the device is missing or cannot be opened or read (is rust_sockmod loaded? root?)
+  4  the device's report is malformed
+  5  the module refused the request: its ioctl or text command failed (the errno is printed)
+  6  the environment: a bad --netns (missing, not a network namespace), a userspace system
+     call that failed (bench's socket(), unshare, fork, ...), output that cannot be written
+  7  tracing unavailable (no tracefs, no kprobe events)";
+
 #[derive(Parser)]
 #[command(
     version,
-    about = "Compare rust_sockmod's kernel-socket path with socket()"
+    about = "Compare rust_sockmod's kernel-socket path with socket()",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     /// The device.
@@ -202,26 +235,27 @@ enum Cmd {
     },
 }
 
-/// Exit codes: 0 ok, 1 failures (UNEXPECTED rows, missing frames, failed checks), 2 usage,
-/// 3 device missing or unreadable, 4 malformed report, 5 the module refused the request,
-/// 6 the environment (netns, fork, output), 7 tracing unavailable.
+/// Runs the subcommand; an error is an exit code (`exit`) and its message.
 fn run(cli: Cli) -> Result<(), (u8, String)> {
     match cli.cmd {
         Cmd::Status => {
             let text = std::fs::read_to_string(&cli.device).map_err(|e| {
                 (
-                    3,
+                    exit::DEVICE,
                     format!("cannot read {}: {e} (is rust_sockmod loaded?)", cli.device),
                 )
             })?;
-            let h = report::parse_header(&text).map_err(|e| (4, format!("{}: {e}", cli.device)))?;
+            let h = report::parse_header(&text)
+                .map_err(|e| (exit::MALFORMED_REPORT, format!("{}: {e}", cli.device)))?;
             println!("rust_sockmod {}", h.version);
+            let mut t = table::new(&[], &[1]);
             for (k, v) in &h.totals {
-                println!("  {k:<22} {v}");
+                t.row([k.clone(), v.to_string()]);
             }
             for (k, v) in &h.limits {
-                println!("  limit {k:<16} {v}");
+                t.row([format!("limit {k}"), v.to_string()]);
             }
+            t.print_indented("  ");
             Ok(())
         }
         Cmd::Create {
@@ -233,13 +267,13 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             hold,
         } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let nsfile = match &netns {
-                Some(path) => {
-                    Some(std::fs::File::open(path).map_err(|e| (3, format!("{path}: {e}")))?)
-                }
-                None => None,
-            };
+            // A bad --netns is the caller's environment, whatever the device.
+            let nsfile = netns
+                .as_deref()
+                .map(sys::open_netns_arg)
+                .transpose()
+                .map_err(|e| (exit::ENVIRONMENT, e))?;
+            let dev = open_device(&cli.device)?;
             let sel = match (&nsfile, pid) {
                 (Some(f), _) => Netns::Fd(std::os::fd::AsRawFd::as_raw_fd(f)),
                 (None, Some(pid)) => Netns::Pid(pid),
@@ -247,7 +281,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             };
             let c = dev
                 .create(f, ty, p, sel, hold)
-                .map_err(|e| (5, format!("create: {e} ({})", e.desc())))?;
+                .map_err(|e| (exit::REFUSED, format!("create: {e} ({})", e.desc())))?;
             println!(
                 "id={} netns={} latency_ns={}",
                 c.id, c.netns_inode, c.latency_ns
@@ -261,7 +295,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             sock_type,
             protocol,
         } => {
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let dev = open_device(&cli.device)?;
             match what.as_str() {
                 "readonly" => {
                     let (good, lines) = match probe::readonly(&dev) {
@@ -274,30 +308,33 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                     if good {
                         Ok(())
                     } else {
-                        Err((1, "an ioctl with a read-only argument did not give EFAULT or changed state".into()))
+                        Err((exit::FAILED, "an ioctl with a read-only argument did not give EFAULT or changed state".into()))
                     }
                 }
                 "bench" => {
                     let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
                     let line = probe::bench(&dev, mode, f, ty, p)
-                        .map_err(|e| (5, format!("bench: {e} ({})", e.desc())))?;
+                        .map_err(|e| (exit::REFUSED, format!("bench: {e} ({})", e.desc())))?;
                     println!("{line}");
                     Ok(())
                 }
-                other => Err((2, format!("unknown probe {other:?} (readonly | bench)"))),
+                other => Err((
+                    exit::USAGE,
+                    format!("unknown probe {other:?} (readonly | bench)"),
+                )),
             }
         }
         Cmd::Release { id } => {
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let dev = open_device(&cli.device)?;
             let n = if id == "all" {
                 dev.release_all()
             } else {
                 let id = id
                     .parse::<u64>()
-                    .map_err(|_| (2, format!("not a socket id: {id:?}")))?;
+                    .map_err(|_| (exit::USAGE, format!("not a socket id: {id:?}")))?;
                 dev.release(id)
             }
-            .map_err(|e| (5, format!("release: {e} ({})", e.desc())))?;
+            .map_err(|e| (exit::REFUSED, format!("release: {e} ({})", e.desc())))?;
             println!("released={n}");
             Ok(())
         }
@@ -309,42 +346,33 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             json,
         } => {
             if small == 0 || big <= small || pairs == 0 || rounds == 0 {
-                return Err((2, "need 0 < small < big, pairs > 0, rounds > 0".into()));
+                return Err((
+                    exit::USAGE,
+                    "need 0 < small < big, pairs > 0, rounds > 0".into(),
+                ));
             }
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let r = scale::run(&dev, &cli.device, small, big, pairs, rounds).map_err(|e| (1, e))?;
+            let dev = open_device(&cli.device)?;
+            let r = scale::run(&dev, &cli.device, small, big, pairs, rounds)
+                .map_err(|e| (exit::FAILED, e))?;
             if json {
                 return print_json(&r);
             }
-            println!("scale: create+release pair with {:>7} live: {:>9.0} ns (median of {} x {rounds} rounds x {pairs}, alternating)", r.small_live, r.pair_ns_small, scale::ALTERNATIONS);
-            println!(
-                "scale: create+release pair with {:>7} live: {:>9.0} ns",
-                r.big_live, r.pair_ns_big
-            );
-            println!(
-                "scale: ratio big/small = {:.3}",
-                r.pair_ns_big / r.pair_ns_small
-            );
-            println!("scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms", r.big_live, r.read_bytes, r.read_lines, r.read_ms);
-            println!(
-                "scale: kernel memory during that read (SUnreclaim, sampled every 256 KiB read): {} kB before, at most {:+} kB while reading{}",
-                r.sunreclaim_kb_before,
-                r.sunreclaim_kb_rise,
-                if r.sunreclaim_kb_rise > 0 {
-                    format!("; report size / largest rise = {:.0}", r.read_bytes as f64 / 1024.0 / r.sunreclaim_kb_rise as f64)
-                } else {
-                    String::new()
-                }
-            );
+            scale::print(&r, pairs, rounds);
             Ok(())
         }
         Cmd::Compare { json, json_out } => {
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let rows = compare::run(&dev).map_err(|e| (6, format!("compare: {e}")))?;
+            let dev = open_device(&cli.device)?;
+            let rows =
+                compare::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("compare: {e}")))?;
             if let Some(path) = json_out {
-                let text = serde_json::to_string_pretty(&rows).map_err(|e| (6, e.to_string()))?;
-                std::fs::write(&path, text + "\n")
-                    .map_err(|e| (6, format!("compare: {}: {e}", path.display())))?;
+                let text = serde_json::to_string_pretty(&rows)
+                    .map_err(|e| (exit::ENVIRONMENT, e.to_string()))?;
+                std::fs::write(&path, text + "\n").map_err(|e| {
+                    (
+                        exit::ENVIRONMENT,
+                        format!("compare: {}: {e}", path.display()),
+                    )
+                })?;
             }
             if json {
                 print_json(&rows)?;
@@ -353,29 +381,23 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             let bad = rows.iter().filter(|r| r.verdict.is_unexpected()).count();
             if bad > 0 {
-                Err((1, format!("{bad} UNEXPECTED rows")))
+                Err((exit::FAILED, format!("{bad} UNEXPECTED rows")))
             } else {
                 Ok(())
             }
         }
         Cmd::Lifetime { json } => {
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let steps = lifetime::run(&dev).map_err(|e| (6, format!("lifetime: {e}")))?;
+            let dev = open_device(&cli.device)?;
+            let steps =
+                lifetime::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("lifetime: {e}")))?;
             if json {
                 print_json(&steps)?;
             } else {
-                for s in &steps {
-                    println!(
-                        "{} {:<66} {}",
-                        if s.ok { "ok  " } else { "FAIL" },
-                        s.what,
-                        s.observed
-                    );
-                }
+                lifetime::print(&steps);
             }
             let bad = steps.iter().filter(|s| !s.ok).count();
             if bad > 0 {
-                Err((1, format!("{bad} lifetime steps not observed")))
+                Err((exit::FAILED, format!("{bad} lifetime steps not observed")))
             } else {
                 Ok(())
             }
@@ -390,16 +412,23 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             json,
         } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let r = bench::run(&dev, f, ty, p, iterations, rounds)
-                .map_err(|e| (5, format!("bench: {e}")))?;
+            let dev = open_device(&cli.device)?;
+            let r = bench::run(&dev, f, ty, p, iterations, rounds).map_err(|e| {
+                let code = match e {
+                    bench::BenchError::Usage(_) => exit::USAGE,
+                    bench::BenchError::Socket { .. } => exit::ENVIRONMENT,
+                    bench::BenchError::Module { .. } => exit::REFUSED,
+                };
+                (code, format!("bench: {e}"))
+            })?;
             if json {
                 print_json(&r)?;
             } else {
                 bench::print(&r);
             }
             if let Some(path) = svg {
-                bench::plot(&r, &path).map_err(|e| (6, format!("plot {path}: {e}")))?;
+                bench::plot(&r, &path)
+                    .map_err(|e| (exit::ENVIRONMENT, format!("plot {path}: {e}")))?;
                 if !json {
                     println!("plot: {path}");
                 }
@@ -407,8 +436,8 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             Ok(())
         }
         Cmd::Trace { json } => {
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
-            let r = trace::run(&dev).map_err(|e| (7, format!("trace: {e}")))?;
+            let dev = open_device(&cli.device)?;
+            let r = trace::run(&dev).map_err(|e| (exit::TRACING, format!("trace: {e}")))?;
             if json {
                 print_json(&r)?;
             } else {
@@ -416,7 +445,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             let bad = r.checks.iter().filter(|(_, ok)| !ok).count();
             if bad > 0 {
-                Err((1, format!("{bad} expected trace frames missing")))
+                Err((exit::FAILED, format!("{bad} expected trace frames missing")))
             } else {
                 Ok(())
             }
@@ -429,33 +458,23 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             json,
         } => {
             let dev = match fd {
-                Some(fd) => Device::from_fd(fd).map_err(|e| (3, e))?,
-                None => Device::open(&cli.device).map_err(|e| (3, e))?,
+                Some(fd) => Device::from_fd(fd).map_err(|e| (exit::DEVICE, e))?,
+                None => open_device(&cli.device)?,
             };
             let r = fuzz::run(&dev, seed, count, make_it_fail)
-                .map_err(|e| (6, format!("fuzz: {e}")))?;
+                .map_err(|e| (exit::ENVIRONMENT, format!("fuzz: {e}")))?;
             if json {
                 print_json(&r)?;
             } else {
-                println!(
-                    "fuzz: seed {} inputs {} in {:.1} s ({:.0}/s), {} succeeded",
-                    r.seed,
-                    r.inputs,
-                    r.seconds,
-                    r.inputs as f64 / r.seconds,
-                    r.ok
-                );
-                for (e, n) in &r.errnos {
-                    println!("  {e:<16} {n}");
-                }
-                for (n, what, got) in &r.violations {
-                    println!("  UNDOCUMENTED #{n}: {what} -> {got}");
-                }
+                fuzz::print(&r);
             }
             if r.violations.is_empty() {
                 Ok(())
             } else {
-                Err((1, format!("{} undocumented results", r.violations.len())))
+                Err((
+                    exit::FAILED,
+                    format!("{} undocumented results", r.violations.len()),
+                ))
             }
         }
         Cmd::Stress {
@@ -465,10 +484,10 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             seed,
         } => {
             if threads == 0 || seconds == 0 || seconds > 3600 {
-                return Err((2, "need threads >= 1 and 1..=3600 seconds".into()));
+                return Err((exit::USAGE, "need threads >= 1 and 1..=3600 seconds".into()));
             }
             let r = stress::run(&cli.device, &netns, threads, seconds, seed)
-                .map_err(|e| (6, format!("stress: {e}")))?;
+                .map_err(|e| (exit::ENVIRONMENT, format!("stress: {e}")))?;
             println!("stress: {} threads x {:.0} s: {} ops ({} creates, {} releases, {} full reads, {} text commands), {:.0} ops/s",
                 r.threads, r.seconds, r.ops, r.creates, r.releases, r.reads, r.texts, r.ops as f64 / r.seconds);
             for u in &r.unexpected {
@@ -477,42 +496,30 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             if r.unexpected.is_empty() {
                 Ok(())
             } else {
-                Err((1, format!("{} unexpected errors", r.unexpected.len())))
+                Err((
+                    exit::FAILED,
+                    format!("{} unexpected errors", r.unexpected.len()),
+                ))
             }
         }
         Cmd::Failnth { max_points, json } => {
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let dev = open_device(&cli.device)?;
             let sweeps = failnth::run(&dev, &cli.device, max_points)
-                .map_err(|e| (6, format!("failnth: {e}")))?;
+                .map_err(|e| (exit::ENVIRONMENT, format!("failnth: {e}")))?;
             if json {
                 print_json(&sweeps)?;
             } else {
-                for s in &sweeps {
-                    let outcomes: Vec<String> =
-                        s.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                    println!(
-                        "{:<40} {:>3} fault points: {}",
-                        s.op,
-                        s.points,
-                        outcomes.join(", ")
-                    );
-                    for (n, p) in &s.problems {
-                        println!("  PROBLEM at point {n}: {p}");
-                    }
-                }
-                let (points, errs) = failnth::summary(&sweeps);
-                println!("failnth: {} operations, {points} allocation failures injected one at a time, {errs} returned an error, {} problems",
-                    sweeps.len(), sweeps.iter().map(|s| s.problems.len()).sum::<usize>());
+                failnth::print(&sweeps);
             }
             let bad: usize = sweeps.iter().map(|s| s.problems.len()).sum();
             if bad == 0 {
                 Ok(())
             } else {
-                Err((1, format!("{bad} problems")))
+                Err((exit::FAILED, format!("{bad} problems")))
             }
         }
         Cmd::Devtest { shared } => {
-            let dev = Device::open(&cli.device).map_err(|e| (3, e))?;
+            let dev = open_device(&cli.device)?;
             let mut t = tap::Tap::default();
             let res = devtest::run(&dev, &mut t, shared);
             if let Err(e) = &res {
@@ -520,7 +527,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             println!("# devtest: {} passed, {} failed", t.n - t.failed, t.failed);
             if t.failed > 0 {
-                Err((1, format!("{} devtest checks failed", t.failed)))
+                Err((exit::FAILED, format!("{} devtest checks failed", t.failed)))
             } else {
                 Ok(())
             }
@@ -528,24 +535,29 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
     }
 }
 
-/// Family, type and protocol from names or numbers; exit code 2 naming what is unknown.
+/// Family, type and protocol from names or numbers; a usage error naming what is unknown.
 fn parse_request(
     family: &str,
     sock_type: &str,
     protocol: &str,
 ) -> Result<(i32, i32, i32), (u8, String)> {
-    let f = names::family_from_str(family).ok_or((2, format!("unknown family {family:?}")))?;
-    let ty = names::type_from_str(sock_type).ok_or((2, format!("unknown type {sock_type:?}")))?;
-    let p =
-        names::protocol_from_str(protocol).ok_or((2, format!("unknown protocol {protocol:?}")))?;
+    let unknown = |what: &str, v: &str| (exit::USAGE, format!("unknown {what} {v:?}"));
+    let f = names::family_from_str(family).ok_or_else(|| unknown("family", family))?;
+    let ty = names::type_from_str(sock_type).ok_or_else(|| unknown("type", sock_type))?;
+    let p = names::protocol_from_str(protocol).ok_or_else(|| unknown("protocol", protocol))?;
     Ok((f, ty, p))
+}
+
+/// The device, or the exit code of a missing one.
+fn open_device(path: &str) -> Result<Device, (u8, String)> {
+    Device::open(path).map_err(|e| (exit::DEVICE, e))
 }
 
 /// `--json` output of every subcommand.
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), (u8, String)> {
     println!(
         "{}",
-        serde_json::to_string_pretty(v).map_err(|e| (6, e.to_string()))?
+        serde_json::to_string_pretty(v).map_err(|e| (exit::ENVIRONMENT, e.to_string()))?
     );
     Ok(())
 }
@@ -553,25 +565,15 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<(), (u8, String)> {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e)
-            if matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            ) =>
-        {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
         Err(e) => {
-            // One clear line, not clap's multi-line usage block.
-            let first = e.to_string();
-            let first = first
-                .lines()
-                .next()
-                .unwrap_or("bad arguments")
-                .trim_start_matches("error: ");
-            eprintln!("userspace_test: {first} (see --help)");
-            return ExitCode::from(2);
+            // clap's whole message: what is wrong, the usage, where to read more (--help and
+            // --version go to stdout and succeed).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(cli) {

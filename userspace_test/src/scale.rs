@@ -3,6 +3,7 @@
 //! asserts only correctness (counts), never times.
 
 use crate::device::{Device, Netns};
+use crate::table;
 use serde::Serialize;
 use std::io::Read;
 use std::time::Instant;
@@ -20,6 +21,38 @@ pub struct ScaleResult {
     /// and its largest rise seen at samples taken while the read was under way.
     pub sunreclaim_kb_before: u64,
     pub sunreclaim_kb_rise: i64,
+}
+
+/// The human-readable figures: the two cases as a table, the ratio, the report's read.
+pub fn print(r: &ScaleResult, pairs: usize, rounds: usize) {
+    println!(
+        "scale: create+release pair, median of {ALTERNATIONS} x {rounds} rounds x {pairs} pairs, alternating between the two sizes:"
+    );
+    let mut t = table::new(&["live sockets", "ns per pair"], &[0, 1]);
+    t.row([r.small_live.to_string(), format!("{:.0}", r.pair_ns_small)]);
+    t.row([r.big_live.to_string(), format!("{:.0}", r.pair_ns_big)]);
+    t.print();
+    println!(
+        "scale: ratio big/small = {:.3}",
+        r.pair_ns_big / r.pair_ns_small
+    );
+    println!(
+        "scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms",
+        r.big_live, r.read_bytes, r.read_lines, r.read_ms
+    );
+    println!(
+        "scale: kernel memory during that read (SUnreclaim, sampled every 256 KiB read): {} kB before, at most {:+} kB while reading{}",
+        r.sunreclaim_kb_before,
+        r.sunreclaim_kb_rise,
+        if r.sunreclaim_kb_rise > 0 {
+            format!(
+                "; report size / largest rise = {:.0}",
+                r.read_bytes as f64 / 1024.0 / r.sunreclaim_kb_rise as f64
+            )
+        } else {
+            String::new()
+        }
+    );
 }
 
 /// `SUnreclaim` of /proc/meminfo, in kB, after folding the per-CPU counter deltas into it

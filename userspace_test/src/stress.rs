@@ -32,7 +32,7 @@ pub fn run(
 ) -> Result<StressResult, String> {
     let nsfiles: Vec<std::fs::File> = netns
         .iter()
-        .map(|p| std::fs::File::open(p).map_err(|e| format!("{p}: {e}")))
+        .map(|p| crate::sys::open_netns_arg(p))
         .collect::<Result<_, _>>()?;
     let counters: [AtomicU64; 4] = Default::default();
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -44,6 +44,56 @@ fn getsockopt_int(fd: i32, opt: i32) -> Result<i32, Errno> {
     Errno::result(rc).map(|_| v)
 }
 
+/// An errno from an I/O error, as `ENOENT: No such file or directory`.
+pub fn io_errno(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => Errno::from_raw(n).to_string(),
+        None => e.to_string(),
+    }
+}
+
+/// The kind of namespace a `CLONE_NEW*` flag names (`NS_GET_NSTYPE`'s answer).
+fn namespace_kind(t: i32) -> String {
+    match t {
+        libc::CLONE_NEWNET => "network".into(),
+        libc::CLONE_NEWNS => "mount".into(),
+        libc::CLONE_NEWUTS => "uts".into(),
+        libc::CLONE_NEWIPC => "ipc".into(),
+        libc::CLONE_NEWUSER => "user".into(),
+        libc::CLONE_NEWPID => "pid".into(),
+        libc::CLONE_NEWCGROUP => "cgroup".into(),
+        0x80 => "time".into(), // CLONE_NEWTIME
+        t => format!("type {t:#x}"),
+    }
+}
+
+/// Opens the nsfs file a `--netns` argument names and checks that it is a network namespace
+/// (`NS_GET_NSTYPE`). The error names the argument and the errno; it is the caller's
+/// environment that is wrong, not the device.
+pub fn open_netns_arg(path: &str) -> Result<File, String> {
+    let f =
+        File::open(path).map_err(|e| format!("--netns {path}: cannot open: {}", io_errno(&e)))?;
+    // NS_GET_NSTYPE (linux/nsfs.h, Linux 4.11): _IO(0xb7, 0x3), the CLONE_NEW* of the namespace.
+    // SAFETY: an ioctl without argument on our own descriptor.
+    let t = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&f),
+            nix::request_code_none!(0xb7, 0x3),
+        )
+    };
+    match Errno::result(t) {
+        Ok(libc::CLONE_NEWNET) => Ok(f),
+        Ok(t) => Err(format!(
+            "--netns {path}: a {} namespace, not a network namespace ({}, as the module would answer)",
+            namespace_kind(t),
+            Errno::EINVAL
+        )),
+        Err(e) => Err(format!(
+            "--netns {path}: not a namespace file (NS_GET_NSTYPE: {e})"
+        )),
+    }
+}
+
 /// The inode of an nsfs file or fd path.
 pub fn inode_of(path: &str) -> Result<u64, String> {
     std::fs::metadata(path)
@@ -331,6 +381,34 @@ pub fn in_child<T: serde::de::DeserializeOwned>(
                 (_, Some(e)) => Err(e.as_str().unwrap_or("child failed").to_string()),
                 _ => Err("child output: neither ok nor err".into()),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_netns_argument_is_named_with_its_errno() {
+        let e = open_netns_arg("/nonexistent/netns").unwrap_err();
+        assert_eq!(
+            e,
+            "--netns /nonexistent/netns: cannot open: ENOENT: No such file or directory"
+        );
+        let e = open_netns_arg("/proc/self/status").unwrap_err();
+        assert!(
+            e.starts_with("--netns /proc/self/status: not a namespace file (NS_GET_NSTYPE: ENOTTY"),
+            "{e}"
+        );
+        // The process's own namespaces (readable by any process on Linux >= 4.11).
+        if File::open("/proc/self/ns/net").is_ok() {
+            assert!(open_netns_arg("/proc/self/ns/net").is_ok());
+            let e = open_netns_arg("/proc/self/ns/mnt").unwrap_err();
+            assert!(
+                e.contains("a mount namespace, not a network namespace (EINVAL"),
+                "{e}"
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 //! graph tracer cannot see (the noinstr syscall entry), printed side by side.
 
 use crate::device::{Device, Netns};
+use crate::table;
 use serde::Serialize;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -385,33 +386,22 @@ pub fn print(r: &TraceResult) {
     );
     let left = fmt(&su, &names(&sk.graph));
     let right = fmt(&sk, &names(&su.graph));
-    let w = left
-        .iter()
-        .map(|s| s.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(44, 72);
-    println!(
-        "{:<w$} | RSM_IOC_CREATE -> sock_create_kern(net, AF_INET, SOCK_STREAM, 0)",
-        "socket(AF_INET, SOCK_STREAM, 0)"
+    let mut t = table::side_by_side(
+        "socket(AF_INET, SOCK_STREAM, 0)",
+        "RSM_IOC_CREATE -> sock_create_kern(net, AF_INET, SOCK_STREAM, 0)",
     );
-    println!("{}-+-{}", "-".repeat(w), "-".repeat(w));
     for i in 0..left.len().max(right.len()) {
-        let l: String = left
-            .get(i)
-            .map(|s| s.chars().take(w).collect())
-            .unwrap_or_default();
-        println!(
-            "{:<w$} | {}",
-            l,
-            right.get(i).map(String::as_str).unwrap_or("")
-        );
+        let cell = |v: &[String]| v.get(i).cloned().unwrap_or_default();
+        t.row([cell(&left), cell(&right)]);
     }
+    t.print();
     println!("\nonly in the syscall path: {}", r.only_syscall.join(", "));
     println!("only in the kernel path:  {}", r.only_kernel.join(", "));
+    let mut t = table::new(&[], &[]);
     for (what, ok) in &r.checks {
-        println!("{} {what}", if *ok { "ok  " } else { "FAIL" });
+        t.row([table::status(*ok), what.as_str()]);
     }
+    t.print();
 }
 
 #[cfg(test)]

@@ -30,16 +30,23 @@ pub enum Outcome {
         cloexec: bool,
     },
     Err {
+        /// In JSON: `{"name": "EPERM", "number": 1}` (`errnum`).
+        #[serde(with = "crate::errnum::object")]
         errno: i32,
         /// The device refused before sock_create_kern() (its own permission/limit checks).
         rejected_by_device: bool,
     },
 }
 
+/// In JSON: `{"kind": "same" | "expected_difference" | "unexpected", "reason": "..."}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "reason")]
 pub enum Verdict {
+    #[serde(rename = "same")]
     Same(String),
+    #[serde(rename = "expected_difference")]
     Expected(String),
+    #[serde(rename = "unexpected")]
     Unexpected(String),
 }
 
@@ -535,5 +542,33 @@ mod tests {
             .label(),
             "expected difference"
         );
+    }
+
+    #[test]
+    fn json_shapes_read_well_in_jq() {
+        use serde_json::json;
+        for (v, kind) in [
+            (Verdict::Same("r".into()), "same"),
+            (Verdict::Expected("r".into()), "expected_difference"),
+            (Verdict::Unexpected("r".into()), "unexpected"),
+        ] {
+            let j = serde_json::to_value(&v).unwrap();
+            assert_eq!(j, json!({"kind": kind, "reason": "r"}));
+            assert_eq!(serde_json::from_value::<Verdict>(j).unwrap(), v);
+        }
+        let refused = Outcome::Err {
+            errno: libc::EPERM,
+            rejected_by_device: true,
+        };
+        let j = serde_json::to_value(&refused).unwrap();
+        assert_eq!(
+            j,
+            json!({"Err": {"errno": {"name": "EPERM", "number": 1}, "rejected_by_device": true}})
+        );
+        // compare's contexts hand their rows over as JSON: the shapes must read back.
+        assert_eq!(serde_json::from_value::<Outcome>(j).unwrap(), refused);
+        let o = ok(2, 1, 6, 1);
+        let j = serde_json::to_value(&o).unwrap();
+        assert_eq!(serde_json::from_value::<Outcome>(j).unwrap(), o);
     }
 }
