@@ -38,6 +38,10 @@ const PROBE_FRAMES: &[&str] = &[
 pub struct Frame {
     pub depth: usize,
     pub func: String,
+    /// Time in the function, children included, as function_graph measured it (ns); `None`
+    /// when the graph was cut before its end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ns: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,10 +51,94 @@ pub struct Chain {
     pub graph: Vec<Frame>,
 }
 
+/// Where each path's time goes, by function_graph's durations (medians over the traced pairs,
+/// ns; the tracer's own per-call overhead included, alike on both paths).
+#[derive(Debug, Default, Serialize)]
+pub struct Timing {
+    pub pairs: usize,
+    /// `__x64_sys_socket` (the syscall body; entry/exit are noinstr, outside the graph).
+    pub syscall_ns: u64,
+    /// `sock_create_kern`.
+    pub kernel_ns: u64,
+    /// `__sock_create` under each (protocol lookup, security hooks, `inet_create`, ...).
+    pub syscall_create_ns: u64,
+    pub kernel_create_ns: u64,
+    /// Descriptor and file: `sock_map_fd` (or `get_unused_fd_flags` + `sock_alloc_file` +
+    /// `fd_install` where it is inlined); the syscall path only.
+    pub fd_and_file_ns: u64,
+    /// The rest of each root (flag checks, protocol update, the call itself).
+    pub syscall_other_ns: u64,
+    pub kernel_other_ns: u64,
+}
+
+impl Timing {
+    /// From the graphs of every traced pair: medians of each part.
+    fn of(syscalls: &[Vec<Frame>], kernels: &[Vec<Frame>]) -> Self {
+        const FD_FILE: &[&str] = &[
+            "sock_map_fd",
+            "get_unused_fd_flags",
+            "sock_alloc_file",
+            "fd_install",
+        ];
+        let med = |mut v: Vec<u64>| -> u64 {
+            v.sort_unstable();
+            v.get(v.len() / 2).copied().unwrap_or(0)
+        };
+        let part =
+            |gs: &[Vec<Frame>], names: &[&str]| med(gs.iter().map(|g| top_ns(g, names)).collect());
+        let root = |gs: &[Vec<Frame>]| {
+            med(gs
+                .iter()
+                .map(|g| g.first().and_then(|f| f.ns).unwrap_or(0))
+                .collect())
+        };
+        let other = |gs: &[Vec<Frame>], names: &[&str]| {
+            med(gs
+                .iter()
+                .map(|g| {
+                    g.first()
+                        .and_then(|f| f.ns)
+                        .unwrap_or(0)
+                        .saturating_sub(top_ns(g, names))
+                })
+                .collect())
+        };
+        let mut sys_parts = vec!["__sock_create"];
+        sys_parts.extend_from_slice(FD_FILE);
+        Timing {
+            pairs: syscalls.len().min(kernels.len()),
+            syscall_ns: root(syscalls),
+            kernel_ns: root(kernels),
+            syscall_create_ns: part(syscalls, &["__sock_create"]),
+            kernel_create_ns: part(kernels, &["__sock_create"]),
+            fd_and_file_ns: part(syscalls, FD_FILE),
+            syscall_other_ns: other(syscalls, &sys_parts),
+            kernel_other_ns: other(kernels, &["__sock_create"]),
+        }
+    }
+}
+
+/// The time of the outermost frames named in `names` (one nested in another counts once).
+pub fn top_ns(graph: &[Frame], names: &[&str]) -> u64 {
+    let mut inside: Option<usize> = None;
+    let mut sum = 0;
+    for f in graph {
+        if inside.is_some_and(|d| f.depth <= d) {
+            inside = None;
+        }
+        if inside.is_none() && names.contains(&f.func.as_str()) {
+            sum += f.ns.unwrap_or(0);
+            inside = Some(f.depth);
+        }
+    }
+    sum
+}
+
 #[derive(Debug, Serialize)]
 pub struct TraceResult {
     pub syscall: Chain,
     pub kernel: Chain,
+    pub timing: Timing,
     pub only_syscall: Vec<String>,
     pub only_kernel: Vec<String>,
     pub checks: Vec<(String, bool)>,
@@ -117,7 +205,7 @@ fn ensure_tracefs() -> Result<(), String> {
 /// Parses function_graph output into (depth, function) frames, keeping stack-trace blocks
 /// apart: returns the frames and the stack traces by probe name.
 pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
-    let mut frames = Vec::new();
+    let mut frames: Vec<Frame> = Vec::new();
     let mut stacks: Vec<(String, Vec<String>)> = Vec::new();
     let mut pending_probe: Option<String> = None;
     let mut in_stack = false;
@@ -125,6 +213,8 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
     // up to the irqentry exit, softirqs included) belong to neither path.
     let mut irq_at: Option<usize> = None;
     let mut noise_at: Option<usize> = None;
+    // Functions entered and not yet left: (depth, index in `frames`).
+    let mut open: Vec<(usize, Option<usize>)> = Vec::new();
     for line in trace.lines() {
         if let Some(rest) = line.trim_start().strip_prefix("=> ") {
             if in_stack {
@@ -140,11 +230,25 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
             continue;
         }
         in_stack = false;
-        let Some((_, body)) = line.split_once('|') else {
+        let Some((head, body)) = line.split_once('|') else {
             continue;
         };
         let depth = (body.len() - body.trim_start().len()).saturating_sub(2) / 2;
         let body = body.trim();
+        let ns = duration_ns(head);
+        if body == "}" || body.starts_with("} /*") {
+            // Closes the frame opened at this depth; a brace of a filtered-out frame (an
+            // interrupt's) finds none there and closes nothing.
+            while open.last().is_some_and(|&(d, _)| d > depth) {
+                open.pop();
+            }
+            if open.last().is_some_and(|&(d, _)| d == depth) {
+                if let Some((_, Some(i))) = open.pop() {
+                    frames[i].ns = ns;
+                }
+            }
+            continue;
+        }
         if let Some(c) = body.strip_prefix("/* ") {
             if let Some((probe, _)) = c.split_once(':') {
                 pending_probe = Some(probe.to_string());
@@ -168,6 +272,7 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
                 irq_at = Some(depth);
                 continue;
             }
+
             if let Some(d) = noise_at {
                 if depth > d {
                     continue;
@@ -178,33 +283,61 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
                 noise_at = Some(depth);
                 continue;
             }
+            let opens = body.ends_with('{');
             frames.push(Frame {
                 depth,
                 func: name.to_string(),
+                ns: if opens { None } else { ns },
             });
+            if opens {
+                open.push((depth, Some(frames.len() - 1)));
+            }
         }
     }
     (frames, stacks)
 }
 
+/// The duration function_graph prints left of the `|` (`  5.127 us`, `+ 74.010 us`, with an
+/// overhead mark), in ns.
+pub fn duration_ns(head: &str) -> Option<u64> {
+    let t = head.rsplit_once(')').map_or(head, |(_, t)| t);
+    let t = t
+        .trim()
+        .trim_start_matches(['+', '!', '#', '*', '@', '$'])
+        .trim();
+    let us: f64 = t.strip_suffix("us")?.trim().parse().ok()?;
+    Some((us * 1000.0).round() as u64)
+}
+
 /// The graph below the first frame named `root`, depths made relative to it.
 pub fn subtree(frames: &[Frame], root: &str) -> Vec<Frame> {
-    let Some(i) = frames.iter().position(|f| f.func == root) else {
-        return Vec::new();
-    };
-    let d0 = frames[i].depth;
-    let mut out = vec![Frame {
-        depth: 0,
-        func: root.to_string(),
-    }];
-    for f in &frames[i + 1..] {
-        if f.depth <= d0 {
-            break;
-        }
-        out.push(Frame {
-            depth: f.depth - d0,
-            func: f.func.clone(),
-        });
+    subtrees(frames, root)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// Every graph below a frame named `root`, depths made relative to it.
+pub fn subtrees(frames: &[Frame], root: &str) -> Vec<Vec<Frame>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(p) = frames[i..].iter().position(|f| f.func == root) {
+        let start = i + p;
+        let d0 = frames[start].depth;
+        let end = frames[start + 1..]
+            .iter()
+            .position(|f| f.depth <= d0)
+            .map_or(frames.len(), |q| start + 1 + q);
+        out.push(
+            frames[start..end]
+                .iter()
+                .map(|f| Frame {
+                    depth: f.depth - d0,
+                    ..f.clone()
+                })
+                .collect(),
+        );
+        i = end;
     }
     out
 }
@@ -286,6 +419,9 @@ pub fn shown(g: &[Frame]) -> Vec<Frame> {
     out
 }
 
+/// Pairs traced: the first shows the chains; the durations are medians over all of them.
+const PAIRS: usize = 5;
+
 pub fn run(dev: &Device) -> Result<TraceResult, String> {
     ensure_tracefs()?;
     let _cleanup = Cleanup;
@@ -309,17 +445,21 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
         write(&format!("events/kprobes/{ev}/enable"), "1")?;
     }
     write("tracing_on", "1")?;
-    // SAFETY: plain system call; the fd is closed right away.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-    let created = dev.create(libc::AF_INET, libc::SOCK_STREAM, 0, Netns::Caller, false);
-    write("tracing_on", "0")?;
-    if fd < 0 {
-        return Err(format!("socket(): {}", std::io::Error::last_os_error()));
+    for _ in 0..PAIRS {
+        // SAFETY: plain system call; the fd is closed right away.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+        let created = dev.create(libc::AF_INET, libc::SOCK_STREAM, 0, Netns::Caller, false);
+        if fd < 0 {
+            let e = std::io::Error::last_os_error();
+            let _ = write("tracing_on", "0");
+            return Err(format!("socket(): {e}"));
+        }
+        // SAFETY: `fd` is ours.
+        unsafe { libc::close(fd) };
+        let c = created.map_err(|e| format!("RSM_IOC_CREATE: {e}"))?;
+        dev.release(c.id).map_err(|e| format!("release: {e}"))?;
     }
-    // SAFETY: `fd` is ours.
-    unsafe { libc::close(fd) };
-    let c = created.map_err(|e| format!("RSM_IOC_CREATE: {e}"))?;
-    dev.release(c.id).map_err(|e| format!("release: {e}"))?;
+    write("tracing_on", "0")?;
     let text = fs::read_to_string(format!("{T}/trace")).map_err(|e| format!("{T}/trace: {e}"))?;
     let (frames, stacks) = parse(&text);
     let stack_of = |probe: &str, probed: &str| {
@@ -337,6 +477,10 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
         callers: stack_of("rsm_kern", "sock_create_kern"),
         graph: subtree(&frames, "sock_create_kern"),
     };
+    let timing = Timing::of(
+        &subtrees(&frames, "__x64_sys_socket"),
+        &subtrees(&frames, "sock_create_kern"),
+    );
     let (nu, nk) = (names(&shown(&syscall.graph)), names(&shown(&kernel.graph)));
     let only_syscall: Vec<String> = nu.difference(&nk).cloned().collect();
     let only_kernel: Vec<String> = nk.difference(&nu).cloned().collect();
@@ -349,10 +493,16 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
         ("sock_create_kern -> __sock_create -> inet_create".to_string(), has_chain(&kernel.graph, &["sock_create_kern", "__sock_create", "inet_create"])),
         ("only the syscall path allocates a file and installs an fd (sock_alloc_file, fd_install)".to_string(), nu.contains("sock_alloc_file") && !nk.contains("sock_alloc_file") && !nk.contains("fd_install")),
         ("the module path is entered through ioctl".to_string(), kernel.callers.iter().any(|f| f.contains("sys_ioctl"))),
+        (
+            format!("durations: {PAIRS} pairs of each path timed, the syscall's descriptor and file and both __sock_create measured"),
+            timing.pairs == PAIRS && timing.syscall_ns > 0 && timing.kernel_ns > 0 && timing.fd_and_file_ns > 0
+                && timing.syscall_create_ns > 0 && timing.kernel_create_ns > 0,
+        ),
     ];
     Ok(TraceResult {
         syscall,
         kernel,
+        timing,
         only_syscall,
         only_kernel,
         checks,
@@ -395,6 +545,7 @@ pub fn print(r: &TraceResult) {
         t.row([cell(&left), cell(&right)]);
     }
     t.print();
+    print_timing(&r.timing);
     println!("\nonly in the syscall path: {}", r.only_syscall.join(", "));
     println!("only in the kernel path:  {}", r.only_kernel.join(", "));
     let mut t = table::new(&[], &[]);
@@ -402,6 +553,58 @@ pub fn print(r: &TraceResult) {
         t.row([table::status(*ok), what.as_str()]);
     }
     t.print();
+}
+
+/// Where the time goes, and the syscall path's extra time attributed.
+pub fn print_timing(t: &Timing) {
+    let us = |ns: u64| format!("{:.1}", ns as f64 / 1000.0);
+    println!(
+        "\ntime per path (function_graph durations, µs, median of {} pairs; tracer overhead included on both):",
+        t.pairs
+    );
+    let mut tab = table::new(&["", "socket()", "RSM_IOC_CREATE"], &[1, 2]);
+    tab.row([
+        "whole: __x64_sys_socket | sock_create_kern".to_string(),
+        us(t.syscall_ns),
+        us(t.kernel_ns),
+    ]);
+    tab.row([
+        "protocol create: __sock_create".to_string(),
+        us(t.syscall_create_ns),
+        us(t.kernel_create_ns),
+    ]);
+    tab.row([
+        "descriptor and file: sock_map_fd".to_string(),
+        us(t.fd_and_file_ns),
+        "-".to_string(),
+    ]);
+    tab.row([
+        "the rest of the root".to_string(),
+        us(t.syscall_other_ns),
+        us(t.kernel_other_ns),
+    ]);
+    tab.print();
+    let extra = t.syscall_ns as i64 - t.kernel_ns as i64;
+    let pct = |ns: i64| {
+        if extra > 0 {
+            format!("{:.0}%", 100.0 * ns as f64 / extra as f64)
+        } else {
+            "-".into()
+        }
+    };
+    let create = t.syscall_create_ns as i64 - t.kernel_create_ns as i64;
+    let rest = t.syscall_other_ns as i64 - t.kernel_other_ns as i64;
+    println!(
+        "the syscall body's extra {} µs: descriptor and file {} ({}), __sock_create {:+.1} µs ({}), the rest {:+.1} µs ({}); \
+         syscall entry/exit (entry_SYSCALL_64, do_syscall_64) run noinstr, outside the graph: `bench` measures them",
+        us(extra.max(0) as u64),
+        us(t.fd_and_file_ns),
+        pct(t.fd_and_file_ns as i64),
+        create as f64 / 1000.0,
+        pct(create),
+        rest as f64 / 1000.0,
+        pct(rest),
+    );
 }
 
 #[cfg(test)]
@@ -450,14 +653,16 @@ mod tests {
             frames[0],
             Frame {
                 depth: 0,
-                func: "__x64_sys_socket".into()
+                func: "__x64_sys_socket".into(),
+                ns: Some(90_010),
             }
         );
         assert_eq!(
             frames[3],
             Frame {
                 depth: 2,
-                func: "__sock_create".into()
+                func: "__sock_create".into(),
+                ns: Some(74_010),
             }
         );
         assert_eq!(stacks.len(), 1);
@@ -508,6 +713,43 @@ mod tests {
             s.iter().any(|f| f.func == "sock_alloc_file"),
             "after the join is shown"
         );
+    }
+
+    #[test]
+    fn durations_and_attribution() {
+        assert_eq!(duration_ns(" 0) + 74.010 us   "), Some(74_010));
+        assert_eq!(duration_ns(" 1)   0.456 us    "), Some(456));
+        assert_eq!(duration_ns(" 1) ! 123.5 us    "), Some(123_500));
+        assert_eq!(duration_ns(" 0)               "), None);
+        let (frames, _) = parse(SAMPLE);
+        let g = subtree(&frames, "__x64_sys_socket");
+        let ns = |f: &str| g.iter().find(|x| x.func == f).and_then(|x| x.ns);
+        assert_eq!(ns("__sys_socket"), Some(80_010));
+        assert_eq!(ns("inet_create"), Some(9_000));
+        assert_eq!(ns("sk_alloc"), Some(1_000));
+        assert_eq!(ns("sock_alloc_file"), Some(3_000));
+        // Two pairs: the medians of one graph seen twice are its values.
+        let mut k = subtree(&frames, "__sock_create");
+        k.insert(
+            0,
+            Frame {
+                depth: 0,
+                func: "sock_create_kern".into(),
+                ns: Some(80_000),
+            },
+        );
+        for f in k.iter_mut().skip(1) {
+            f.depth += 1;
+        }
+        let t = Timing::of(&[g.clone(), g], &[k.clone(), k]);
+        assert_eq!((t.pairs, t.syscall_ns, t.kernel_ns), (2, 90_010, 80_000));
+        assert_eq!((t.syscall_create_ns, t.kernel_create_ns), (74_010, 74_010));
+        assert_eq!(t.fd_and_file_ns, 3_000);
+        assert_eq!(
+            (t.syscall_other_ns, t.kernel_other_ns),
+            (90_010 - 77_010, 80_000 - 74_010)
+        );
+        assert_eq!(subtrees(&frames, "__x64_sys_socket").len(), 1);
     }
 
     #[test]
