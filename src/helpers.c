@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C shim of rust_sockmod: only what Rust cannot reach in the supported kernels (7.2, 7.3):
- * static inlines and macros (get_net/put_net/maybe_get_net/check_net, d_inode/get_proc_ns,
- * get_task_comm, cond_resched, a static ratelimit state), fields of structs that 7.2's
- * bindings leave opaque (struct net: ns.inum, user_ns, core.sysctl_somaxconn), sock accessors
- * that need READ_ONCE, bitfields or container_of, kern_path (linux/namei.h is in neither
- * kernel's bindings), and struct pernet_operations (absent from 7.2's bindings). Exported
- * functions are called from Rust directly; the logic is Rust.
+ * C shim of rust_sockmod: only what Rust cannot reach in both 7.2 and 7.3 (src/shim.rs says
+ * why for each); the logic is Rust.
  */
 #include <linux/fs.h>
 #include <linux/magic.h>
@@ -33,19 +28,18 @@ struct net *rsm_current_net(void)
 	return get_net(current->nsproxy->net_ns);
 }
 
-/* A counted reference on @net unless cleanup_net is queued or running (count zero): NULL. */
+/* NULL once @net's count is zero (cleanup_net queued or running). */
 struct net *rsm_maybe_get_net(struct net *net)
 {
 	return maybe_get_net(net);
 }
 
-/* Whether @net's count is non-zero (false once its cleanup_net is queued or running). */
 bool rsm_net_alive(const struct net *net)
 {
 	return check_net(net);
 }
 
-/* Fields of a live @net that never change after it is set up. */
+/* Fields of struct net (opaque in 7.2's bindings). */
 unsigned int rsm_net_inum(const struct net *net)
 {
 	return net->ns.inum;
@@ -56,17 +50,14 @@ struct user_namespace *rsm_net_user_ns(const struct net *net)
 	return net->user_ns;
 }
 
-/* net.core.somaxconn of the socket's netns (a sysctl: read once). */
 int rsm_sock_somaxconn(struct socket *sock)
 {
 	return READ_ONCE(sock_net(sock->sk)->core.sysctl_somaxconn);
 }
 
 /*
- * The netns of the nsfs file at @path (/proc/PID/ns/net, /run/netns/NAME): a counted reference
- * or ERR_PTR. Looked up as stat(2) would (search permission, the ptrace check of /proc/PID/ns
- * links), never opened: a FIFO or device runs no open and gets -EINVAL like any file that is not
- * a network namespace. The nsfs inode pins its namespace while we hold the path.
+ * The netns of the nsfs file at @path, or ERR_PTR: looked up as stat(2) would, never opened
+ * (a FIFO runs no open); the nsfs inode pins its namespace while we hold the path.
  */
 struct net *rsm_get_net_ns_by_path(const char *path)
 {
@@ -103,10 +94,7 @@ void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out)
 	out->net_refcnt = sk->sk_net_refcnt;
 	sock_diag_save_cookie(sk, cookie);	/* generates it on first use, as ss would */
 	out->cookie = cookie[0] | (u64)cookie[1] << 32;
-	/*
-	 * Read without the socket lock, as /proc/net/tcp does: a concurrent bind shows or not.
-	 * (A raw socket's inet_num is its protocol, not a port: none shown.)
-	 */
+	/* Lockless, as /proc/net/tcp reads it; a raw socket's inet_num is no port. */
 	if (sock->type == SOCK_RAW)
 		return;
 	if (sk->sk_family == AF_INET) {
@@ -127,10 +115,7 @@ struct net *rsm_sock_net(struct socket *sock)
 	return sock_net(sock->sk);
 }
 
-/*
- * The pernet hooks (struct pernet_operations is not in 7.2's bindings); the logic is in
- * src/pernet.rs, which explains why .pre_exit and not .exit.
- */
+/* The pernet hooks: src/pernet.rs says why .pre_exit and not .exit. */
 static int __net_init rsm_net_init(struct net *net)
 {
 	rust_sockmod_net_init(net);
@@ -157,7 +142,6 @@ void rsm_unregister_pernet(void)
 	unregister_pernet_subsys(&rsm_net_ops);
 }
 
-/* The caller's comm, into @comm of TASK_COMM_LEN bytes. */
 void rsm_current_comm(char *comm)
 {
 	char buf[TASK_COMM_LEN];
@@ -166,16 +150,12 @@ void rsm_current_comm(char *comm)
 	memcpy(comm, buf, TASK_COMM_LEN);
 }
 
-/* Gives the CPU away if needed. */
 void rsm_cond_resched(void)
 {
 	cond_resched();
 }
 
-/*
- * The kernel's rate limit for the module's one-line refusal reasons: one per 200 ms (the
- * tests wait that long between refusals they look for); __ratelimit reports what it dropped.
- */
+/* One refusal reason per 200 ms in the log (the tests wait that long between two). */
 static DEFINE_RATELIMIT_STATE(rsm_reason_rs, HZ / 5, 1);
 
 bool rsm_reason_ratelimit(void)

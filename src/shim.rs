@@ -36,21 +36,39 @@ pub(crate) const COMM_LEN: usize = bindings::TASK_COMM_LEN as usize;
 // because bindgen renders `lockdep_map` as an empty struct when lockdep is off.
 #[allow(improper_ctypes)]
 extern "C" {
-    // src/helpers.c
+    // src/helpers.c: static inlines (get_net, put_net, maybe_get_net, check_net).
     pub(crate) fn rsm_put_net(net: *mut bindings::net);
+    /// A counted reference on `current->nsproxy->net_ns`.
     pub(crate) fn rsm_current_net() -> *mut bindings::net;
+    /// A counted reference, or NULL once the count is zero (cleanup_net queued or running).
     pub(crate) fn rsm_maybe_get_net(net: *mut bindings::net) -> *mut bindings::net;
+    /// Whether the count is non-zero.
     pub(crate) fn rsm_net_alive(net: *const bindings::net) -> bool;
+    // Fields of `struct net`, opaque in 7.2's bindings (which include no netns header); none
+    // changes after set-up except the sysctl, read once (READ_ONCE).
     pub(crate) fn rsm_net_inum(net: *const bindings::net) -> c_uint;
     pub(crate) fn rsm_net_user_ns(net: *const bindings::net) -> *mut bindings::user_namespace;
     pub(crate) fn rsm_sock_somaxconn(sock: *mut bindings::socket) -> c_int;
+    // `struct pernet_operations` (absent from 7.2's bindings) with `.init`/`.pre_exit` calling
+    // `pernet::rust_sockmod_net_init`/`_pre_exit`.
     pub(crate) fn rsm_register_pernet() -> c_int;
     pub(crate) fn rsm_unregister_pernet();
+    /// The netns of the nsfs file at `path` (`/proc/PID/ns/net`, `/run/netns/NAME`): a counted
+    /// reference or an ERR_PTR. Looked up with `kern_path` as stat(2) would (search
+    /// permission, the ptrace check of `/proc/PID/ns` links), never opened: a FIFO or device
+    /// runs no open and gets EINVAL like any file that is not a network namespace
+    /// (`linux/namei.h`, `d_inode`, `get_proc_ns` are out of both kernels' bindings).
     pub(crate) fn rsm_get_net_ns_by_path(path: *const c_char) -> *mut bindings::net;
+    /// Fields of `struct sock` (opaque in 7.2's bindings; READ_ONCE, bitfields, SOCK_INODE's
+    /// container_of) and the cookie (`sock_diag_save_cookie`, which generates it).
     pub(crate) fn rsm_sock_info(sock: *mut bindings::socket, out: *mut RsmSockInfo);
+    /// `sock_net(sock->sk)`, no reference taken.
     pub(crate) fn rsm_sock_net(sock: *mut bindings::socket) -> *mut bindings::net;
+    /// `get_task_comm` (a macro) into `TASK_COMM_LEN` bytes.
     fn rsm_current_comm(comm: *mut c_char);
+    /// `cond_resched` (a macro).
     fn rsm_cond_resched();
+    /// `__ratelimit` on a `DEFINE_RATELIMIT_STATE` (a static initialiser): one per 200 ms.
     fn rsm_reason_ratelimit() -> bool;
 
     // Exported by the kernel, absent from kernel::bindings (all of them in 7.2, the first in
