@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 57
+# plan: 59
 # The text command interface and the report's socket and stats sections.
 
 # Run in this shell (not through `check`, which forks) so the creator is this shell's pid ($BASHPID: the part runs in a subshell, $$ is the parent's).
@@ -48,6 +48,15 @@ check "ss -tlne shows the listener with the report's ino and cookie ($(ss_keys "
 check "report: the inet6 udp socket's line says local=[::]:9000" grep -qF "local=[::]:9000 " <<<"$(socket_lines | grep "^socket id=$udp6 ")"
 check "ss -ulne shows it with the report's ino and cookie" \
     grep -Eq "$(ss_keys "$udp6")( |$)" <<<"$(ss -Hulne 'sport = :9000')"
+# The same keys through RSM_IOC_INFO (userspace_test info, and --json).
+rkeys() { socket_lines | sed -n "s/^socket id=$1 .* \(ino=[0-9]* cookie=[0-9a-f]* local=[^ ]*\) .*/\1/p"; }
+check "userspace_test info: the listener's ino, cookie and local as in the report ($(rkeys "$tcp_id"))" \
+    grep -qF "$(rkeys "$tcp_id")" <<<"$("$UT" info "$tcp_id")"
+check "userspace_test info --json: the inet6 socket's cookie and local [::]:9000" python3 -c '
+import json, sys
+i = json.loads(sys.argv[1])
+assert (i["cookie"], i["local"], i["ino"]) == (sys.argv[2], "[::]:9000", int(sys.argv[3])), i' \
+    "$("$UT" info --json "$udp6")" "$(ss_keys "$udp6" | sed 's/.*sk://')" "$(ss_keys "$udp6" | sed 's/ino:\([0-9]*\) .*/\1/')"
 cmd "create inet dgram udp"
 unbound=$(socket_lines | tail -1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
 ino=$(socket_lines | sed -n "s/^socket id=$unbound .* ino=\([0-9]*\) .*/\1/p")

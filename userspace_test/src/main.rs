@@ -9,6 +9,7 @@ mod devtest;
 mod errnum;
 mod failnth;
 mod fuzz;
+mod info;
 mod ioc;
 mod lifetime;
 mod matrix;
@@ -76,6 +77,15 @@ struct Cli {
 enum Cmd {
     /// Read the device's report and print its header (version, totals, limits).
     Status,
+    /// What the module says of one kernel socket (RSM_IOC_INFO): family, type, state, and the
+    /// keys that join it to `ss -e` (ino, cookie as sk:, the bound local address).
+    Info {
+        /// The socket id (from `create` or the report).
+        id: u64,
+        /// JSON instead of one key=value line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create one kernel socket through the ioctl interface and print its id.
     Create {
         /// Family: name (inet, inet6, unix, packet, netlink) or number.
@@ -257,6 +267,17 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             t.print_indented("  ");
             Ok(())
+        }
+        Cmd::Info { id, json } => {
+            let dev = open_device(&cli.device)?;
+            let i = info::get(&dev, id)
+                .map_err(|e| (exit::REFUSED, format!("info {id}: {e} ({})", e.desc())))?;
+            if json {
+                print_json(&i)
+            } else {
+                println!("{}", info::line(&i));
+                Ok(())
+            }
         }
         Cmd::Create {
             family,
