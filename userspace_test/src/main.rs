@@ -400,12 +400,10 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             } else {
                 compare::print_table(&rows);
             }
-            let bad = rows.iter().filter(|r| r.verdict.is_unexpected()).count();
-            if bad > 0 {
-                Err((exit::FAILED, format!("{bad} UNEXPECTED rows")))
-            } else {
-                Ok(())
-            }
+            failed_if(
+                rows.iter().filter(|r| r.verdict.is_unexpected()).count(),
+                "UNEXPECTED rows",
+            )
         }
         Cmd::Lifetime { json } => {
             let dev = open_device(&cli.device)?;
@@ -416,12 +414,10 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             } else {
                 lifetime::print(&steps);
             }
-            let bad = steps.iter().filter(|s| !s.ok).count();
-            if bad > 0 {
-                Err((exit::FAILED, format!("{bad} lifetime steps not observed")))
-            } else {
-                Ok(())
-            }
+            failed_if(
+                steps.iter().filter(|s| !s.ok).count(),
+                "lifetime steps not observed",
+            )
         }
         Cmd::Bench {
             family,
@@ -464,12 +460,10 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             } else {
                 trace::print(&r);
             }
-            let bad = r.checks.iter().filter(|(_, ok)| !ok).count();
-            if bad > 0 {
-                Err((exit::FAILED, format!("{bad} expected trace frames missing")))
-            } else {
-                Ok(())
-            }
+            failed_if(
+                r.checks.iter().filter(|(_, ok)| !ok).count(),
+                "expected trace frames missing",
+            )
         }
         Cmd::Fuzz {
             seed,
@@ -572,6 +566,15 @@ fn parse_request(
 /// The device, or the exit code of a missing one.
 fn open_device(path: &str) -> Result<Device, (u8, String)> {
     Device::open(path).map_err(|e| (exit::DEVICE, e))
+}
+
+/// Exit 1 (failed checks) when `bad` things of `what` were found.
+fn failed_if(bad: usize, what: &str) -> Result<(), (u8, String)> {
+    if bad > 0 {
+        Err((exit::FAILED, format!("{bad} {what}")))
+    } else {
+        Ok(())
+    }
 }
 
 /// `--json` output of every subcommand.
