@@ -20,12 +20,7 @@ kunit_cases() {
         }'
 }
 results=$(kunit_cases)
-# The cases the source declares: "#[test]" inside a #[kunit_tests(SUITE)] module, by name.
-declared=$(awk 'FNR == 1 { s = "" }
-    /^#\[.*kunit_tests\(/ { s = $0; sub(/.*kunit_tests\(/, "", s); sub(/\).*/, "", s) }
-    s != "" && /#\[test\]/ { t = 1; next }
-    t && /fn [a-z_0-9]+/ { n = $0; sub(/.*fn /, "", n); sub(/\(.*/, "", n); print s, n; t = 0 }' \
-    "$ROOT"/src/*.rs)
+declared=$(kunit_declared)
 while read -r suite case; do
     got=$(awk -v s="$suite" -v c="$case" '$1 == s && $2 == c { print $3 }' <<<"$results" | sort -u | paste -sd,)
     case $got in

@@ -28,6 +28,15 @@ part_plan() {
     k=$(sed -n '1,10s/^# plan-kmemleak: \([0-9]*\)$/\1/p' "$1")
     if [ -n "$k" ] && [ -w /sys/kernel/debug/kmemleak ]; then n=$((n + k)); fi
     k=$(sed -n '1,10s/^# plan-kunit: \([0-9]*\)$/\1/p' "$1")
-    [ -z "$k" ] || n=$((n + k * $(cat "$ROOT"/src/*.rs | grep -c '^ *#\[test\]')))
+    [ -z "$k" ] || n=$((n + k * $(kunit_declared | wc -l)))
     echo "$n"
+}
+# kunit_declared: "SUITE CASE" for every #[test] inside a #[kunit_tests(SUITE)] module of the
+# module's source ($ROOT/src/*.rs).
+kunit_declared() {
+    awk 'FNR == 1 { s = "" }
+        /^#\[.*kunit_tests\(/ { s = $0; sub(/.*kunit_tests\(/, "", s); sub(/\).*/, "", s) }
+        s != "" && /#\[test\]/ { t = 1; next }
+        t && /fn [a-z_0-9]+/ { n = $0; sub(/.*fn /, "", n); sub(/\(.*/, "", n); print s, n; t = 0 }' \
+        "$ROOT"/src/*.rs
 }
