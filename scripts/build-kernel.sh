@@ -149,6 +149,7 @@ ccache --zero-stats >/dev/null 2>&1 || true
 # Progress: steps done against the last build of this flavour (its step count and time, kept
 # in .last-build-FLAVOUR); the time left at the pace of this build so far.
 last="$RSM_CACHE/kernel/.last-build-$FLAVOUR"
+steps_done() { grep -cE '^\s+(CC|RUSTC|LD|AR|AS|BINDGEN)' "$log" || true; }
 last_steps=$(sed -n 's/^steps=//p' "$last" 2>/dev/null || true)
 rsm_log "kernel ($FLAVOUR): building with $(nproc) jobs; progress every 30 s${last_steps:+ (of about $last_steps steps, as the last $FLAVOUR build: $(sed -n 's/^what=//p' "$last"))}; log: $log"
 kmake -j"$(nproc)" all >>"$log" 2>&1 &
@@ -157,7 +158,7 @@ while kill -0 "$pid" 2>/dev/null; do
     sleep 30 &
     wait $! || true
     kill -0 "$pid" 2>/dev/null || break
-    n=$(grep -cE '^\s+(CC|RUSTC|LD|AR|AS|BINDGEN)' "$log" || true)
+    n=$(steps_done)
     el=$(( $(date +%s) - start )); eta=""
     if [ -n "$last_steps" ] && [ "$n" -gt 0 ]; then
         pct=$(( n * 100 / last_steps )); [ "$pct" -le 99 ] || pct=99
@@ -173,7 +174,7 @@ ccache_stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 == "direct_cach
 [ -f "$OUT/arch/x86/boot/bzImage" ] && [ -f "$OUT/rust/libkernel.rmeta" ] && [ -f "$OUT/Module.symvers" ] \
     || rsm_die "kernel ($FLAVOUR): build finished without bzImage/libkernel.rmeta/Module.symvers" "$log"
 { echo "version=$KVERSION"; echo "key=$KEY"; echo "build_seconds=$secs"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"
-{ echo "steps=$(grep -cE '^\s+(CC|RUSTC|LD|AR|AS|BINDGEN)' "$log" || true)"; echo "what=$KVERSION in $(rsm_fmt_secs "$secs")"; } > "$last"
+{ echo "steps=$(steps_done)"; echo "what=$KVERSION in $(rsm_fmt_secs "$secs")"; } > "$last"
 ln -sfn "$OUT" "$LINK"
 # Builds of this flavour and version with another configuration are superseded: remove them
 # (other versions stay: 7.2 and 7.3 are both in use).
