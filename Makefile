@@ -4,6 +4,8 @@
 #   make            build rust_sockmod.ko against $(KDIR) (default: the cached test kernel)
 #   make demo       set up if needed, boot the VM, load the module, show /dev/rust_sockmod
 #   make test       set up if needed, build everything, run host tests and VM tests
+#   make test KERNEL=debian, make demo KERNEL=debian: the same on Debian's own kernel image
+#                   (scripts/debian-kernel.sh: no kernel build; the module built for that image)
 #   make bench      benchmarks in the VM (table scale; the two paths for UDP, TCP, unix)
 #   make mutants    break scratch copies on purpose; the suite must fail on each
 #   make clean | modules_install | rust-analyzer
@@ -53,10 +55,10 @@ userspace:
 	cd userspace_test && cargo build --release --locked
 
 demo:
-	bash scripts/demo.sh
+	bash scripts/demo.sh $(if $(filter debian,$(KERNEL)),debian,normal)
 
 test:
-	bash scripts/test.sh normal
+	bash scripts/test.sh $(if $(filter debian,$(KERNEL)),debian,normal)
 
 test-debug:
 	bash scripts/test.sh debug

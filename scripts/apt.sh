@@ -26,3 +26,27 @@ rsm_apt_sources() {
         esac
     done > "$dir/sources.list"
 }
+
+# apt_src ARGS...: lookups and downloads with the kernel-source lists ($SRC_APT, set by the caller).
+apt_src() { rsm_apt_query "$SRC_APT" "$@"; }
+
+# Fetch and extract a linux-source package once per version. Prints the source directory.
+fetch_source() {
+    local pkg=$1 v=$2 dir="$RSM_CACHE/src/linux-$2" log="$RSM_LOGS/fetch-source.log" deb
+    [ -f "$dir/.complete" ] && { echo "$dir"; return; }
+    mkdir -p "$RSM_CACHE/src"
+    rsm_log "kernel: fetching $pkg $v (private apt lists in $SRC_APT)"
+    (cd "$RSM_CACHE/src" && rm -f "${pkg}_"*"_all.deb" && apt_src apt-get download "$pkg=$v") >>"$log" 2>&1 \
+        || rsm_die "kernel: downloading $pkg=$v failed" "$log"
+    rm -rf "$dir" "$dir.tmp"; mkdir -p "$dir.tmp"
+    # shellcheck disable=SC2012 # Debian package file names: no spaces or newlines.
+    deb=$(ls "$RSM_CACHE/src/${pkg}_"*"_all.deb" | head -1)
+    rsm_log "kernel: extracting $(basename "$deb")"
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" \
+        | tar -xJ -C "$dir.tmp" --strip-components=1 >>"$log" 2>&1 \
+        || rsm_die "kernel: extracting $deb failed" "$log"
+    rm -f "$deb"
+    mv "$dir.tmp" "$dir"
+    echo "$v" > "$dir/.complete"
+    echo "$dir"
+}

@@ -16,7 +16,6 @@ case "$FLAVOUR" in
 esac
 
 SRC_APT="$RSM_CACHE/apt-src"
-apt_src() { rsm_apt_query "$SRC_APT" "$@"; }
 
 # Which kernel: KVER (make test KVER=...): empty = the newest linux-source-7.x the archive
 # serves; a series ("7.2") = the newest version of it; an exact version ("7.2.13-1") = that one
@@ -53,27 +52,6 @@ select_kernel() {
         exit 1
     fi
     echo "linux-source-$(series_of "$pick") $pick"
-}
-
-# Fetch and extract a linux-source package once per version. Prints the source directory.
-fetch_source() {
-    local pkg=$1 v=$2 dir="$RSM_CACHE/src/linux-$2" log="$RSM_LOGS/fetch-source.log" deb
-    [ -f "$dir/.complete" ] && { echo "$dir"; return; }
-    mkdir -p "$RSM_CACHE/src"
-    rsm_log "kernel: fetching $pkg $v (private apt lists in $SRC_APT)"
-    (cd "$RSM_CACHE/src" && rm -f "${pkg}_"*"_all.deb" && apt_src apt-get download "$pkg=$v") >>"$log" 2>&1 \
-        || rsm_die "kernel: downloading $pkg=$v failed" "$log"
-    rm -rf "$dir" "$dir.tmp"; mkdir -p "$dir.tmp"
-    # shellcheck disable=SC2012 # Debian package file names: no spaces or newlines.
-    deb=$(ls "$RSM_CACHE/src/${pkg}_"*"_all.deb" | head -1)
-    rsm_log "kernel: extracting $(basename "$deb")"
-    dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" \
-        | tar -xJ -C "$dir.tmp" --strip-components=1 >>"$log" 2>&1 \
-        || rsm_die "kernel: extracting $deb failed" "$log"
-    rm -f "$deb"
-    mv "$dir.tmp" "$dir"
-    echo "$v" > "$dir/.complete"
-    echo "$dir"
 }
 
 # Every option the fragments set must have survived olddefconfig.

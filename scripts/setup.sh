@@ -8,7 +8,10 @@ source "$RSM_ROOT/scripts/apt.sh"
 PKGS=(rustc-web rust-web-src clang-22 lld-22 llvm-22 libclang-22-dev qemu-system-x86 udev
       flex bison bc libelf-dev libssl-dev cpio kmod iproute2 make python3-venv xz-utils
       busybox-static libcap2-bin passwd util-linux procps ccache
-      rust-web-clippy rustfmt-web shellcheck less)
+      rust-web-clippy rustfmt-web shellcheck less
+      debootstrap)
+# debootstrap: the chroot of the Debian release whose toolchain built Debian's own kernel
+# (make test KERNEL=debian).
 # cargo (for bindgen-cli and userspace_test): the host's if it has one (rustup's here), else
 # Debian's, matched to rustc-web.
 command -v cargo >/dev/null || PKGS+=(cargo-web)

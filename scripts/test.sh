@@ -1,41 +1,52 @@
 #!/usr/bin/env bash
 # make test: set up what is missing, build kernel/module/userspace_test, run the host unit tests
-# and the VM suite, and end with "N passed, N failed, N skipped".   usage: test.sh [normal|debug]
+# and the VM suite, and end with "N passed, N failed, N skipped".
+#   usage: test.sh [normal|debug|debian]   (debian: Debian's own kernel image, make test KERNEL=debian)
 source "$(dirname "$0")/lib.sh"
 FLAVOUR=${1:-normal}
 t0=$(date +%s)
 
+source "$RSM_ROOT/scripts/target.sh"
+
 bash "$RSM_ROOT/scripts/setup.sh"
-KDIR=$(bash "$RSM_ROOT/scripts/build-kernel.sh" "$FLAVOUR")
-export RSM_KDIR=$KDIR
-bash "$RSM_ROOT/scripts/build-module.sh" "$KDIR"
-KVERSION=$(sed -n 's/^version=//p' "$KDIR/.complete")
+rsm_target "$FLAVOUR"
+KDIR=$RSM_KDIR
 
 # (virtme-ng's --rwdir takes no '~' or '+', which Debian versions have.)
 OUT="$RSM_CACHE/runs/$FLAVOUR-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$KVERSION")"
 rm -rf "$OUT"; mkdir -p "$OUT"
 passed=0; failed=0
 
-# --- host unit tests (cargo) -------------------------------------------------------------------
-echo "# host: cargo test (userspace_test)"
-if (cd "$RSM_ROOT/userspace_test" && cargo test --release --locked) >"$OUT/cargo-test.log" 2>&1; then
-    echo "ok - host: cargo test"
+if [ "$FLAVOUR" = debian ]; then
+    # The sources are make test's own: cargo test and the lints run there. Here: is the module
+    # made for this kernel, and does the check say so when one is not.
+    echo "# host: checks of the module built for Debian's kernel (cargo test and lints: make test)"
+    bash "$RSM_ROOT/scripts/debian-checks.sh" "$RSM_DEBIAN_DIR" "$RSM_KO" | tee "$OUT/debian.tap"
+    d_pass=$(grep '^ok ' "$OUT/debian.tap" | grep -vc '# SKIP' || true); d_fail=$(grep -c '^not ok ' "$OUT/debian.tap" || true)
+    [ "$(grep -c '^\(not \)\?ok ' "$OUT/debian.tap")" = 5 ] || { echo "not ok - debian: debian-checks.sh stopped early"; d_fail=$((d_fail + 1)); }
+    passed=$((passed + d_pass)); failed=$((failed + d_fail))
 else
-    echo "not ok - host: cargo test (log: $OUT/cargo-test.log)"; tail -n 30 "$OUT/cargo-test.log" | sed 's/^/# /'
-fi
-h_pass=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$OUT/cargo-test.log" | awk '{s+=$4} END {print s+0}')
-h_fail=$(grep -Eo '[0-9]+ failed;' "$OUT/cargo-test.log" | awk '{s+=$1} END {print s+0}')
-grep -q 'test result:' "$OUT/cargo-test.log" || h_fail=$((h_fail + 1))   # did not even build
-echo "# host: $h_pass passed, $h_fail failed"
-passed=$((passed + h_pass)); failed=$((failed + h_fail))
+    # --- host unit tests (cargo) -------------------------------------------------------------------
+    echo "# host: cargo test (userspace_test)"
+    if (cd "$RSM_ROOT/userspace_test" && cargo test --release --locked) >"$OUT/cargo-test.log" 2>&1; then
+        echo "ok - host: cargo test"
+    else
+        echo "not ok - host: cargo test (log: $OUT/cargo-test.log)"; tail -n 30 "$OUT/cargo-test.log" | sed 's/^/# /'
+    fi
+    h_pass=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$OUT/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+    h_fail=$(grep -Eo '[0-9]+ failed;' "$OUT/cargo-test.log" | awk '{s+=$1} END {print s+0}')
+    grep -q 'test result:' "$OUT/cargo-test.log" || h_fail=$((h_fail + 1))   # did not even build
+    echo "# host: $h_pass passed, $h_fail failed"
+    passed=$((passed + h_pass)); failed=$((failed + h_fail))
 
-# --- lints ---------------------------------------------------------------------------------------
-echo "# host: lints"
-bash "$RSM_ROOT/scripts/lint.sh" "$KDIR" | tee "$OUT/lint.tap" || true
-l_pass=$(grep -c '^ok - lint' "$OUT/lint.tap" || true); l_fail=$(grep -c '^not ok - lint' "$OUT/lint.tap" || true)
-passed=$((passed + l_pass)); failed=$((failed + l_fail))
-grep -q '^ok - lint: cargo clippy' "$OUT/lint.tap" || grep -q '^not ok - lint: cargo clippy' "$OUT/lint.tap" \
-    || { echo "not ok - lint: lint.sh stopped early"; failed=$((failed + 1)); }
+    # --- lints ---------------------------------------------------------------------------------------
+    echo "# host: lints"
+    bash "$RSM_ROOT/scripts/lint.sh" "$KDIR" | tee "$OUT/lint.tap" || true
+    l_pass=$(grep -c '^ok - lint' "$OUT/lint.tap" || true); l_fail=$(grep -c '^not ok - lint' "$OUT/lint.tap" || true)
+    passed=$((passed + l_pass)); failed=$((failed + l_fail))
+    grep -q '^ok - lint: cargo clippy' "$OUT/lint.tap" || grep -q '^not ok - lint: cargo clippy' "$OUT/lint.tap" \
+        || { echo "not ok - lint: lint.sh stopped early"; failed=$((failed + 1)); }
+fi
 
 # --- VM tests ----------------------------------------------------------------------------------
 echo "# vm ($FLAVOUR, linux-source $KVERSION): booting $KDIR"
@@ -45,7 +56,7 @@ if [ -n "${RSM_DEADLINE:-}" ]; then
     export RSM_VM_TIMEOUT=$(( RSM_DEADLINE - $(date +%s) - 60 ))
     [ "$RSM_VM_TIMEOUT" -gt 300 ] || RSM_VM_TIMEOUT=300
     # The normal suite takes 3-5 min: a hang there must not eat the debug suite's time.
-    [ "$FLAVOUR" = normal ] && [ "$RSM_VM_TIMEOUT" -gt 1200 ] && RSM_VM_TIMEOUT=1200
+    [ "$FLAVOUR" != debug ] && [ "$RSM_VM_TIMEOUT" -gt 1200 ] && RSM_VM_TIMEOUT=1200
 fi
 [ "$FLAVOUR" = debug ] && export RSM_VM_TIMEOUT=${RSM_VM_TIMEOUT:-4800}
 export RSM_VM_TIMEOUT=${RSM_VM_TIMEOUT:-1200}
@@ -55,9 +66,9 @@ set +e
 scale=${RSM_SCALE:-$([ "$FLAVOUR" = debug ] && echo full || echo quick)}
 # The normal kernel has no KASAN: slub_debug=FZPU poisons freed objects (a use-after-free then
 # oopses visibly) unless the caller chose otherwise.
-[ "$FLAVOUR" = normal ] && export RSM_VM_APPEND=${RSM_VM_APPEND-slub_debug=FZPU}
+[ "$FLAVOUR" != debug ] && export RSM_VM_APPEND=${RSM_VM_APPEND-slub_debug=FZPU}
 bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" \
-    "RSM_KVERSION=$KVERSION RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='${RSM_PARTS:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
+    "RSM_KVERSION=$KVERSION RSM_KO=${RSM_KO:-} RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='${RSM_PARTS:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
 vm_rc=${PIPESTATUS[0]}
 set -e
 g_pass=$(grep '^ok ' "$OUT/guest.tap" | grep -vc '# SKIP' || true)

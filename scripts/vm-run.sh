@@ -7,14 +7,16 @@ source "$(dirname "$0")/lib.sh"
 
 FLAVOUR=$1; OUTDIR=$2; shift 2
 # RSM_KDIR: the build to boot (build-kernel.sh prints it); else the last one built.
+# RSM_KIMG: boot this image instead (Debian's own vmlinuz, in the tree debian-kernel.sh
+# extracted: virtme-ng finds its modules beside it, in usr/lib/modules/VERSION).
 KDIR=${RSM_KDIR:-$(rsm_kernel_link "$FLAVOUR")}
-BZ="$KDIR/arch/x86/boot/bzImage"
+BZ=${RSM_KIMG:-$KDIR/arch/x86/boot/bzImage}
 [ -f "$BZ" ] || rsm_die "vm: no kernel image at $BZ (run scripts/build-kernel.sh $FLAVOUR)"
 [ -x "$RSM_VNG" ] || rsm_die "vm: virtme-ng missing at $RSM_VNG (run scripts/setup.sh)"
 mkdir -p "$OUTDIR"
 # The exact kernel version, for the guest's TAP header and reports.
 # shellcheck disable=SC2155 # Empty without .complete; set -e must not stop the run on it.
-export RSM_KVERSION=$(sed -n 's/^version=//p' "$KDIR/.complete" 2>/dev/null)
+[ -n "${RSM_KIMG:-}" ] || export RSM_KVERSION=$(sed -n 's/^version=//p' "$KDIR/.complete" 2>/dev/null)
 
 accel=(--disable-kvm)
 [ "${RSM_KVM:-0}" = 1 ] && accel=()

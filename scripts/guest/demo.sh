@@ -9,7 +9,8 @@ OUT=${1:-/tmp}
 run() { echo; echo "\$ $*"; "$@"; }
 sh_run() { echo; echo "\$ $1"; bash -c "$1"; }
 echo "guest kernel: $(uname -r)"
-run insmod "$ROOT/rust_sockmod.ko"
+# RSM_KO: the module built for another kernel (make demo KERNEL=debian).
+run insmod "${RSM_KO:-$ROOT/rust_sockmod.ko}"
 for _ in $(seq 50); do [ -c /dev/rust_sockmod ] && break; sleep 0.1; done
 run ls -l /dev/rust_sockmod
 mkdir -p /run/netns

@@ -59,3 +59,15 @@ modproto_load() {
     done
     return 0
 }
+
+# kconfig_off OPTION: true only when the running kernel's configuration is found (/proc/config.gz,
+# or the file a distribution kernel ships in /lib/modules/VERSION or /boot) and OPTION is not
+# set in it; with no configuration to read it is false (the test runs).
+kconfig_off() {
+    local f
+    if [ -r /proc/config.gz ]; then ! zcat /proc/config.gz | grep -q "^$1=[ym]"; return; fi
+    for f in "/lib/modules/$(uname -r)/config" "/boot/config-$(uname -r)"; do
+        [ -r "$f" ] && { ! grep -q "^$1=[ym]" "$f"; return; }
+    done
+    return 1
+}

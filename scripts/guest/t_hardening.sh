@@ -186,6 +186,11 @@ h_failslab() {
             awk '/^ioctl create inet stream tcp / { for (i = 1; i < NF; i++) if ($(i+1) == "fault") n = $i; if (/ENOMEM/) e = 1 }
                  END { exit !(n >= 3 && e) }' "$OUT/failnth.txt"
         umount $FT
+    elif kconfig_off CONFIG_FAILSLAB; then
+        for c in "failslab: documented errnos" "failslab: ENOMEM injected" "fail-nth: every fault point" \
+                 "fail-nth: the module's own allocation" "fail-nth: a TCP create's fault points"; do
+            ok "$c # SKIP the kernel has no fault injection (CONFIG_FAILSLAB unset)"
+        done
     else
         not_ok "failslab: $FS missing (CONFIG_FAILSLAB + debugfs)"
     fi
