@@ -24,6 +24,13 @@ use kernel::{error::to_result, prelude::*};
 /// netns alive at registration, then every new one). Shown in the report.
 pub(crate) static NETNS_ALIVE: AtomicU64 = AtomicU64::new(0);
 
+/// The last teardown of a netns that held kernel sockets of this module: how long the hook
+/// took (taking them out of the table and releasing them), and how many. Shown in the report
+/// (`netns ... exit_last_ns= exit_last_sockets=`): what a dying netns waits for in
+/// `cleanup_net`, and with it every netns dismantled after it.
+pub(crate) static EXIT_LAST_NS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static EXIT_LAST_SOCKETS: AtomicU64 = AtomicU64::new(0);
+
 /// Sockets released by the hooks during unload (for the dmesg line).
 static RELEASED_AT_UNLOAD: AtomicU64 = AtomicU64::new(0);
 /// The ops struct is one static: at most one registration at a time.
@@ -90,9 +97,14 @@ pub(crate) unsafe extern "C" fn rust_sockmod_net_pre_exit(net: *mut kernel::bind
     } else {
         state::ReleaseCause::NetnsExit
     };
+    let t0 = shim::now_ns();
     // SAFETY: This is the `.pre_exit` hook of `net`: no pernet `.exit` of `net` has run, and
     // none runs before this returns (see the module documentation).
     let n = unsafe { state::release_netns(net as usize, cause) };
+    if n > 0 {
+        EXIT_LAST_NS.store(shim::now_ns().saturating_sub(t0), Ordering::Relaxed);
+        EXIT_LAST_SOCKETS.store(n, Ordering::Relaxed);
+    }
     // SAFETY: `net` is valid for the call; `ns.inum` never changes.
     crate::trace::netns_exit(unsafe { shim::rsm_net_inum(net) }, n);
     if unloading {

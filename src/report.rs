@@ -166,15 +166,16 @@ fn fill(s: &State, stage: &mut Stage, out: &mut TextBuf, as_of_ns: u64) -> Resul
     Ok(())
 }
 
-/// Section 1: version, totals, limits, time of this pass; then the title of section 2.
+/// Section 1: version, totals, limits, netns, time of this pass; then the title of section 2.
 fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
+    use core::sync::atomic::Ordering::Relaxed;
     let t = &s.totals;
     write!(
         out,
         "# rust_sockmod {}\n\
          totals attempts={} ok={} failed={} rejected={} live={} released_user={} released_netns_exit={} released_unload={}\n\
          limits max_sockets={} max_stat_keys={} stat_keys={} stat_keys_dropped={}\n\
-         netns alive={}\n\
+         netns alive={} exit_last_ns={} exit_last_sockets={}\n\
          time as_of_ms={:012}\n\
          # sockets: id netns family type protocol state hold ino cookie local pid comm age_ms latency_ns\n",
         crate::VERSION,
@@ -190,7 +191,9 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
         crate::state::MAX_STAT_KEYS,
         s.n_stat_keys,
         s.stat_keys_dropped,
-        crate::pernet::NETNS_ALIVE.load(core::sync::atomic::Ordering::Relaxed),
+        crate::pernet::NETNS_ALIVE.load(Relaxed),
+        crate::pernet::EXIT_LAST_NS.load(Relaxed),
+        crate::pernet::EXIT_LAST_SOCKETS.load(Relaxed),
         as_of_ns / 1_000_000,
     )
 }

@@ -88,6 +88,9 @@ impl core::ops::Deref for InUse {
 
 pub(crate) struct State {
     pub(crate) sockets: RBTree<u64, Entry>,
+    /// The same sockets by netns: `(net_id, id)`, so that a netns teardown visits only its own
+    /// sockets (`take_netns`), not every live one.
+    by_net: RBTree<(usize, u64), ()>,
     pub(crate) stats: RBTree<StatKey, KeyStats>,
     pub(crate) totals: Totals,
     pub(crate) max_sockets: u32,
@@ -97,9 +100,11 @@ pub(crate) struct State {
 }
 
 /// What keeping one socket needs, allocated before `sock_create_kern()` so that a created
-/// socket can always be kept: its table node and its shared (`Arc`) allocation.
+/// socket can always be kept: its table node, its netns index node and its shared (`Arc`)
+/// allocation.
 pub(crate) struct CreateNodes {
     socket: RBTreeNodeReservation<u64, Entry>,
+    by_net: RBTreeNodeReservation<(usize, u64), ()>,
     arc: UniqueArc<core::mem::MaybeUninit<KernelSocket>>,
 }
 
@@ -107,6 +112,7 @@ impl CreateNodes {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             socket: RBTreeNodeReservation::new(GFP_KERNEL)?,
+            by_net: RBTreeNodeReservation::new(GFP_KERNEL)?,
             arc: UniqueArc::new_uninit(GFP_KERNEL)?,
         })
     }
@@ -165,6 +171,8 @@ impl State {
         // caller still holds the `NetRef` it borrows (its lifetime outlives this call).
         let sock = unsafe { sock.into_kept() };
         let sock = Arc::from(nodes.arc.write(sock));
+        self.by_net
+            .insert(nodes.by_net.into_node((meta.net_id, id), ()));
         self.sockets
             .insert(nodes.socket.into_node(id, Entry { sock, meta }));
     }
@@ -179,6 +187,7 @@ impl State {
             return Ok(None);
         };
         let entry = self.sockets.remove(&id).ok_or(ENOENT)?;
+        self.by_net.remove(&(entry.meta.net_id, id));
         account_release(&mut self.totals, &mut self.stats, id, &entry, cause);
         // INVARIANT: `net` is a counted reference on the socket's netns.
         Ok(Some(Detached {
@@ -199,6 +208,7 @@ impl State {
             let id = *c.current().0;
             let (_, node) = c.remove_current();
             let (_, entry) = node.to_key_value();
+            self.by_net.remove(&(entry.meta.net_id, id));
             account_release(&mut self.totals, &mut self.stats, id, &entry, cause);
             // INVARIANT: `net` is a counted reference on the socket's netns.
             return Some((
@@ -225,7 +235,8 @@ impl State {
     }
 
     /// Moves every socket of netns `net_id` out of the table into `out` (no allocation: the
-    /// nodes move); returns how many.
+    /// table nodes move; the index nodes are freed); returns how many. Visits only that netns's
+    /// sockets, through the `by_net` index.
     fn take_netns(
         &mut self,
         net_id: usize,
@@ -233,19 +244,21 @@ impl State {
         out: &mut RBTree<u64, Entry>,
     ) -> u64 {
         let mut n = 0;
-        let mut cursor = self.sockets.cursor_front_mut();
-        while let Some(c) = cursor {
-            if c.current().1.meta.net_id != net_id {
-                cursor = c.move_next();
-                continue;
+        while let Some(c) = self.by_net.cursor_lower_bound_mut(&(net_id, 0)) {
+            let (owner, id) = *c.current().0;
+            if owner != net_id {
+                break;
             }
-            let key = *c.current().0;
-            account_release(&mut self.totals, &mut self.stats, key, c.current().1, cause);
-            let (next, node) = c.remove_current();
-            // `remove_current` moves to the next node, or to the previous one at the end.
-            cursor = next.and_then(|c| if *c.current().0 > key { Some(c) } else { None });
-            out.insert(node);
-            n += 1;
+            drop(c.remove_current());
+            // Every index key has its table entry (both change together, under the lock).
+            let Some(entry) = self.sockets.get(&id) else {
+                continue;
+            };
+            account_release(&mut self.totals, &mut self.stats, id, entry, cause);
+            if let Some(node) = self.sockets.remove_node(&id) {
+                out.insert(node);
+                n += 1;
+            }
         }
         n
     }
@@ -355,6 +368,7 @@ pub(crate) fn init(max_sockets: u32) {
     SLOTS.max.store(u64::from(max_sockets), Ordering::Relaxed);
     *STATE.lock() = Some(State {
         sockets: RBTree::new(),
+        by_net: RBTree::new(),
         stats: RBTree::new(),
         totals: Totals::default(),
         max_sockets,
