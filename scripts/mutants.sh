@@ -28,6 +28,7 @@ MUTANTS=(
     "cookie-not-ss-s|src/report.rs|load text|ss -tlne shows the listener with the report's ino and cookie"
     "write-runs-one-command|src/device.rs|load text|returns its whole length"
     "release-cause-lost|src/state.rs|load trace|release: the released socket, cause user"
+    "netns-exit-takes-others|src/state.rs|load netns|released exactly that socket"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
     "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
@@ -115,6 +116,16 @@ T
     crate::trace::release(id, cause as i32);
 =====
     crate::trace::release(id, ReleaseCause::NetnsExit as i32);
+T
+    ;;
+    netns-exit-takes-others) cat <<'T'
+            if owner != net_id {
+                break;
+            }
+=====
+            if owner == 0 {
+                break;
+            }
 T
     ;;
     clippy-needless-return) cat <<'T'

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 23
+# plan: 26
 # Target namespaces (bind mount, fd, pid) and both lifetime models across `ip netns del`.
 
 check "ip netns add blue, red" sh -c "ip netns add blue && ip netns add red"
@@ -55,8 +55,14 @@ if wait_for 20 '[ "$(socket_lines | grep -c "netns=$red ")" = 0 ]'; then
 else not_ok "red dismantled after the hold socket's release"; socket_lines | diag; fi
 check "released_netns_exit counts blue's 3 and red's 1" test "$(totals released_netns_exit)" = $((base_exit + 4))
 
-# A netns made by unshare: the socket dies with it.
+# A netns made by unshare: the socket dies with it, and only it. A socket in the initial netns
+# (init_net is static: its address, the index key, sorts after every allocated netns) stays.
+check "a socket in the initial netns beside it" cmd "create inet dgram udp"
+init_id=$(socket_lines | tail -n 1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
 check "unshare -n: create in a throwaway netns (caller's own)" unshare -n bash -c "echo 'create inet dgram udp' > $DEV"
 if wait_for 20 "[ \"\$(totals released_netns_exit)\" = $((base_exit + 5)) ]"; then
     ok "throwaway netns dismantled, its socket released"; else not_ok "throwaway netns dismantled, its socket released"; fi
+check "the teardown hook released exactly that socket (exit_last_sockets=1), the initial netns's stays live" \
+    sh -c "grep -q '^netns alive=[0-9]* exit_last_ns=[1-9][0-9]* exit_last_sockets=1\$' $DEV && grep -q '^socket id=$init_id ' $DEV"
+check "release it" cmd "release $init_id"
 check "live count back to 0" test "$(totals live)" = 0
