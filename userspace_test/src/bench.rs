@@ -95,6 +95,9 @@ pub struct BenchResult {
     pub dists: Vec<Dist>,
     /// (name, value) ratios of medians.
     pub ratios: Vec<(String, f64)>,
+    /// The module's overhead per pair: median kernel-bookkeeping / median kernel-raw (the
+    /// second of `ratios`, under a name scripts can rely on).
+    pub bookkeeping_over_raw: f64,
     /// Where the bookkeeping's excess over the raw pair goes, one step at a time.
     pub steps: Vec<Step>,
 }
@@ -315,6 +318,7 @@ pub fn run(
         family,
         sock_type: ty,
         protocol: proto,
+        bookkeeping_over_raw: m(2) / m(1),
         dists,
         ratios,
         steps,
@@ -571,6 +575,7 @@ mod tests {
                 dist("ioctl", "", (9300..58_000).step_by(50).collect()),
             ],
             ratios: vec![],
+            bookkeeping_over_raw: 1.0,
             steps: vec![],
         };
         let path = std::env::temp_dir().join(format!("bench-plot-{}.svg", std::process::id()));

@@ -134,6 +134,17 @@ impl Device {
         }
     }
 
+    /// The report's first bytes (one read at offset 0: section 1 and a few socket lines), for
+    /// the header alone without formatting every socket line of a big table.
+    pub fn read_head(&self) -> Result<String, Errno> {
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: `buf` is valid for writes of its length.
+        let n = unsafe { libc::pread(self.fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        buf.truncate(Errno::result(n)? as usize);
+        // A read may end inside a multi-byte name; the header is ASCII.
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    }
+
     /// The newest socket this process created: after a text `create` (which replies with no
     /// id), the highest id among the report's socket lines with this process's pid.
     pub fn newest_socket_id(&self) -> Result<u64, String> {

@@ -8,11 +8,13 @@ mod device;
 mod devtest;
 mod errnum;
 mod failnth;
+mod figures;
 mod fuzz;
 mod info;
 mod ioc;
 mod lifetime;
 mod matrix;
+mod netns_exit;
 mod probe;
 mod report;
 mod scale;
@@ -21,6 +23,7 @@ mod stress;
 mod sys;
 mod table;
 mod tap;
+mod threads;
 mod trace;
 mod verdict;
 
@@ -49,7 +52,8 @@ Exit codes:
   0  success
   1  failed checks: UNEXPECTED compare rows, lifetime steps not observed, missing trace
      frames, undocumented results (fuzz, failnth, stress), failed devtest checks, a wrong
-     probe result, a scale count that does not add up
+     probe result, a scale count that does not add up, a netns-exit teardown that
+     released other than 1 socket or did not happen in time
   2  usage: bad arguments (clap's message), an unknown family/type/protocol name, a bad
      socket id, probe or bench size
   3  the device is missing or cannot be opened or read (is rust_sockmod loaded? root?)
@@ -129,6 +133,60 @@ enum Cmd {
         /// JSON instead of the lines.
         #[arg(long)]
         json: bool,
+        /// Also write the JSON to this file (one run, both forms).
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<std::path::PathBuf>,
+    },
+    /// Benchmark: how long the module's netns teardown hook (.pre_exit) takes for a netns with
+    /// one kernel socket, with `small` and with `big` other kernel sockets live (the report's
+    /// exit_last_ns). Each round dismantles a fresh netns; exit 1 if a teardown does not
+    /// happen within --timeout or releases other than that one socket.
+    NetnsExit {
+        /// Other live sockets (in the caller's netns) for the small case.
+        #[arg(long, default_value_t = 10)]
+        small: usize,
+        /// Other live sockets for the big case (the module needs max_sockets > big).
+        #[arg(long, default_value_t = 100_000)]
+        big: usize,
+        /// Teardowns per size (the median counts).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Seconds to wait for one netns to be dismantled.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        /// JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON to this file (one run, both forms).
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<std::path::PathBuf>,
+    },
+    /// Benchmark: throughput of create+release pairs (RSM_IOC_BENCH) with N threads against 1,
+    /// through the module's full path and the bare kernel loop; each thread has its own
+    /// descriptor; rounds interleaved, one run. Prints threadsN_over_threads1 for both.
+    Threads {
+        /// Family, type, protocol (names or numbers).
+        #[arg(default_value = "inet")]
+        family: String,
+        #[arg(name = "type", default_value = "dgram")]
+        sock_type: String,
+        #[arg(default_value = "udp")]
+        protocol: String,
+        /// Threads of the parallel case (compared with 1).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Pairs per thread and round.
+        #[arg(long, default_value_t = 5000)]
+        iterations: usize,
+        /// Rounds (each: 1 and N threads, both paths; the median counts).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON to this file (one run, both forms).
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<std::path::PathBuf>,
     },
     /// Run the request matrix through socket() and through the module, in the caller's and a
     /// fresh netns, as root and unprivileged; judge every row. Exit 1 on any UNEXPECTED row.
@@ -169,6 +227,9 @@ enum Cmd {
         /// JSON instead of the table.
         #[arg(long)]
         json: bool,
+        /// Also write the JSON to this file (one run, both forms).
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<std::path::PathBuf>,
     },
     /// Trace one creation through each path (tracefs function_graph + kprobe stacks) and print
     /// the two call chains side by side. Exit 1 if an expected frame is missing.
@@ -365,6 +426,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             pairs,
             rounds,
             json,
+            json_out,
         } => {
             if small == 0 || big <= small || pairs == 0 || rounds == 0 {
                 return Err((
@@ -375,11 +437,77 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = open_device(&cli.device)?;
             let r = scale::run(&dev, &cli.device, small, big, pairs, rounds)
                 .map_err(|e| (exit::FAILED, e))?;
+            if let Some(path) = json_out {
+                write_json(&path, &r, "scale")?;
+            }
             if json {
                 return print_json(&r);
             }
             scale::print(&r, pairs, rounds);
             Ok(())
+        }
+        Cmd::NetnsExit {
+            small,
+            big,
+            rounds,
+            timeout,
+            json,
+            json_out,
+        } => {
+            if big <= small || rounds == 0 || timeout == 0 {
+                return Err((
+                    exit::USAGE,
+                    "need small < big, rounds > 0, timeout > 0".into(),
+                ));
+            }
+            let dev = open_device(&cli.device)?;
+            let r = netns_exit::run(
+                &dev,
+                small,
+                big,
+                rounds,
+                std::time::Duration::from_secs(timeout),
+            )
+            .map_err(|(code, e)| (code, format!("netns-exit: {e}")))?;
+            let j = r.to_json();
+            if let Some(path) = json_out {
+                write_json(&path, &j, "netns-exit")?;
+            }
+            if json {
+                print_json(&j)
+            } else {
+                netns_exit::print(&r);
+                Ok(())
+            }
+        }
+        Cmd::Threads {
+            family,
+            sock_type,
+            protocol,
+            threads,
+            iterations,
+            rounds,
+            json,
+            json_out,
+        } => {
+            let req = parse_request(&family, &sock_type, &protocol)?;
+            if !(2..=64).contains(&threads) || iterations == 0 || rounds == 0 {
+                return Err((
+                    exit::USAGE,
+                    "need 2..=64 threads, iterations > 0, rounds > 0".into(),
+                ));
+            }
+            let r = threads::run(&cli.device, req, threads, iterations, rounds)?;
+            let j = r.to_json();
+            if let Some(path) = json_out {
+                write_json(&path, &j, "threads")?;
+            }
+            if json {
+                print_json(&j)
+            } else {
+                threads::print(&r);
+                Ok(())
+            }
         }
         Cmd::Compare { json, json_out } => {
             let dev = open_device(&cli.device)?;
@@ -427,6 +555,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             rounds,
             svg,
             json,
+            json_out,
         } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
             let dev = open_device(&cli.device)?;
@@ -438,6 +567,9 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 };
                 (code, format!("bench: {e}"))
             })?;
+            if let Some(path) = json_out {
+                write_json(&path, &r, "bench")?;
+            }
             if json {
                 print_json(&r)?;
             } else {
@@ -575,6 +707,21 @@ fn failed_if(bad: usize, what: &str) -> Result<(), (u8, String)> {
     } else {
         Ok(())
     }
+}
+
+/// `--json-out FILE`: the JSON of `what` written to a file.
+fn write_json<T: serde::Serialize>(
+    path: &std::path::Path,
+    v: &T,
+    what: &str,
+) -> Result<(), (u8, String)> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| (exit::ENVIRONMENT, e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|e| {
+        (
+            exit::ENVIRONMENT,
+            format!("{what}: {}: {e}", path.display()),
+        )
+    })
 }
 
 /// `--json` output of every subcommand.

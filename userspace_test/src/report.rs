@@ -62,6 +62,36 @@ pub fn parse_header(text: &str) -> Result<Header, String> {
     })
 }
 
+/// The `netns` line of section 1: namespaces alive, and the last netns teardown that released
+/// sockets of the module (how long its `.pre_exit` hook took, and how many it released).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetnsLine {
+    pub alive: u64,
+    pub exit_last_ns: u64,
+    pub exit_last_sockets: u64,
+}
+
+/// Parses the `netns alive=N exit_last_ns=N exit_last_sockets=N` line of a report (or of its
+/// first bytes: only section 1 is looked at).
+pub fn parse_netns(text: &str) -> Result<NetnsLine, String> {
+    let rest = text
+        .lines()
+        .take_while(|l| !l.starts_with("socket ") && !l.starts_with("stat "))
+        .find_map(|l| l.strip_prefix("netns "))
+        .ok_or("no netns line in the report's header")?;
+    let pairs = parse_pairs(rest)?;
+    let field = |k: &str| {
+        pairs.get(k).copied().ok_or_else(|| {
+            format!("netns line lacks {k} (a module without the teardown figures?): {rest:?}")
+        })
+    };
+    Ok(NetnsLine {
+        alive: field("alive")?,
+        exit_last_ns: field("exit_last_ns")?,
+        exit_last_sockets: field("exit_last_sockets")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +125,41 @@ mod tests {
         assert!(parse_header(&bad).unwrap_err().starts_with("ok:"));
         let no_limits = FRESH.replace("limits max_sockets=65536\n", "");
         assert_eq!(parse_header(&no_limits).unwrap_err(), "no limits line");
+    }
+
+    #[test]
+    fn parses_the_netns_line_with_the_teardown_figures() {
+        let text = format!(
+            "{FRESH}netns alive=3 exit_last_ns=48213 exit_last_sockets=1\n\
+             time as_of_ms=000000015331\n\
+             # sockets: id netns ...\n"
+        );
+        assert_eq!(
+            parse_netns(&text).unwrap(),
+            NetnsLine {
+                alive: 3,
+                exit_last_ns: 48213,
+                exit_last_sockets: 1
+            }
+        );
+        // Before any teardown with sockets: zeros.
+        let z = parse_netns("netns alive=1 exit_last_ns=0 exit_last_sockets=0\n").unwrap();
+        assert_eq!((z.exit_last_ns, z.exit_last_sockets), (0, 0));
+    }
+
+    #[test]
+    fn a_netns_line_without_the_figures_or_with_bad_ones_is_an_error() {
+        let old = format!("{FRESH}netns alive=3\n");
+        let e = parse_netns(&old).unwrap_err();
+        assert!(e.starts_with("netns line lacks exit_last_ns"), "{e}");
+        let bad = "netns alive=3 exit_last_ns=-5 exit_last_sockets=1\n";
+        assert!(parse_netns(bad).unwrap_err().starts_with("exit_last_ns:"));
+        assert_eq!(
+            parse_netns(FRESH).unwrap_err(),
+            "no netns line in the report's header"
+        );
+        // A socket line is not the header, whatever it contains.
+        let later = format!("{FRESH}socket id=1 netns=4026531833\n");
+        assert!(parse_netns(&later).is_err());
     }
 }

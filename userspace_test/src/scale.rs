@@ -14,6 +14,8 @@ pub struct ScaleResult {
     pub big_live: usize,
     pub pair_ns_small: f64,
     pub pair_ns_big: f64,
+    /// pair_ns_big / pair_ns_small.
+    pub ratio_big_over_small: f64,
     pub read_ms: f64,
     pub read_bytes: usize,
     pub read_lines: usize,
@@ -32,10 +34,7 @@ pub fn print(r: &ScaleResult, pairs: usize, rounds: usize) {
     t.row([r.small_live.to_string(), format!("{:.0}", r.pair_ns_small)]);
     t.row([r.big_live.to_string(), format!("{:.0}", r.pair_ns_big)]);
     t.print();
-    println!(
-        "scale: ratio big/small = {:.3}",
-        r.pair_ns_big / r.pair_ns_small
-    );
+    println!("scale: ratio big/small = {:.3}", r.ratio_big_over_small);
     println!(
         "scale: full read of the report with {} sockets: {} bytes, {} socket lines, {:.1} ms",
         r.big_live, r.read_bytes, r.read_lines, r.read_ms
@@ -136,7 +135,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn fill_to(dev: &Device, ids: &mut Vec<u64>, n: usize) -> Result<(), String> {
+/// Creates UDP kernel sockets in the caller's netns until `ids` holds `n`.
+pub fn fill_to(dev: &Device, ids: &mut Vec<u64>, n: usize) -> Result<(), String> {
     while ids.len() < n {
         let c = dev
             .create(libc::AF_INET, libc::SOCK_DGRAM, 0, Netns::Caller, false)
@@ -195,11 +195,13 @@ pub fn run(
     if live != base {
         return Err(format!("{live} sockets live after the run, {base} before"));
     }
+    let (pair_ns_small, pair_ns_big) = (median(small_rounds), median(big_rounds));
     Ok(ScaleResult {
         small_live: small,
         big_live: big,
-        pair_ns_small: median(small_rounds),
-        pair_ns_big: median(big_rounds),
+        ratio_big_over_small: pair_ns_big / pair_ns_small,
+        pair_ns_small,
+        pair_ns_big,
         read_ms: read.ms,
         read_bytes: read.text.len(),
         read_lines,
