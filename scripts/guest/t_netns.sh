@@ -59,10 +59,15 @@ check "released_netns_exit counts blue's 3 and red's 1" test "$(totals released_
 # (init_net is static: its address, the index key, sorts after every allocated netns) stays.
 check "a socket in the initial netns beside it" cmd "create inet dgram udp"
 init_id=$(socket_lines | tail -n 1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
+# The hook's figures of the teardown before (red's): the new ones must replace them (the hook
+# stores them after releasing, just after released_netns_exit counts).
+exit_ns() { sed -n 's/^netns alive=[0-9]* exit_last_ns=\([0-9]*\) .*/\1/p' "$DEV"; }
+before=$(exit_ns)
 check "unshare -n: create in a throwaway netns (caller's own)" unshare -n bash -c "echo 'create inet dgram udp' > $DEV"
 if wait_for 20 "[ \"\$(totals released_netns_exit)\" = $((base_exit + 5)) ]"; then
     ok "throwaway netns dismantled, its socket released"; else not_ok "throwaway netns dismantled, its socket released"; fi
-check "the teardown hook released exactly that socket (exit_last_sockets=1), the initial netns's stays live" \
-    sh -c "grep -q '^netns alive=[0-9]* exit_last_ns=[1-9][0-9]* exit_last_sockets=1\$' $DEV && grep -q '^socket id=$init_id ' $DEV"
+wait_for 5 "[ \"\$(exit_ns)\" != $before ]" || true
+check "the teardown hook released exactly that socket (new exit_last_ns, exit_last_sockets=1), the initial netns's stays live" \
+    sh -c "[ '$(exit_ns)' != '$before' ] && grep -q '^netns alive=[0-9]* exit_last_ns=[1-9][0-9]* exit_last_sockets=1\$' $DEV && grep -q '^socket id=$init_id ' $DEV"
 check "release it" cmd "release $init_id"
 check "live count back to 0" test "$(totals live)" = 0
