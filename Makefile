@@ -57,6 +57,11 @@ userspace:
 demo:
 	bash scripts/demo.sh $(if $(filter debian,$(KERNEL)),debian,normal)
 
+# KERNEL: empty (the project's own kernel, KVER selects it) or debian (Debian's own image).
+ifneq ($(filter-out debian,$(KERNEL)),)
+$(error KERNEL=$(KERNEL): use KERNEL=debian, or no KERNEL for the project's own kernel (KVER=... selects its series))
+endif
+
 test:
 	bash scripts/test.sh $(if $(filter debian,$(KERNEL)),debian,normal)
 

@@ -20,9 +20,11 @@ rsm_chroot_make() {
     fi
     command -v debootstrap >/dev/null || rsm_die "debian: debootstrap is missing (run scripts/setup.sh)"
     mirror=$(python3 "$RSM_ROOT/scripts/apt_mirrors.py") || rsm_die "debian: cannot find the host's Debian mirror"
-    rm -rf "$dir" "$dir.tmp"; mkdir -p "$(dirname "$dir")"
+    rm -rf --one-file-system "$dir" "$dir.tmp"; mkdir -p "$(dirname "$dir")"
     rsm_log "debian: debootstrap $suite (minbase + the kernel toolchain) into $dir"
-    debootstrap --variant=minbase --include="$RSM_CHROOT_PKGS,$extra" "$suite" "$dir.tmp" "${mirror%% *}" \
+    # In a private mount namespace: the proc/sys mounts debootstrap makes vanish with it, even
+    # when it is killed.
+    unshare -m debootstrap --variant=minbase --include="$RSM_CHROOT_PKGS,$extra" "$suite" "$dir.tmp" "${mirror%% *}" \
         >"$log" 2>&1 || rsm_die "debian: debootstrap of $suite failed" "$log"
     mv "$dir.tmp" "$dir"
     echo "pkgs=$RSM_CHROOT_PKGS,$extra" > "$dir/.complete"

@@ -10,7 +10,7 @@ DIR=$1 KO=$2
 S="$DIR/headers/Module.symvers"
 SYMCHECK=(bash "$RSM_ROOT/scripts/symcheck.sh")
 ref=$(find "$DIR/root/usr/lib/modules/$KREL/kernel/net" -name 'tipc.ko*' | sed -n 1p)
-VERMAGIC=$(/sbin/modinfo -F vermagic "$ref")
+VERMAGIC=$(/sbin/modinfo -F vermagic "$ref") || { echo "not ok - debian: no vermagic read from $KREL's tipc module"; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # t DESCRIPTION COMMAND...: one TAP line; the command's output as diagnostics when it fails.
@@ -20,7 +20,11 @@ t() {
     else echo "not ok - debian: $d"; sed 's/^/# /' "$tmp/out"; fi
 }
 # refused PATTERN COMMAND...: COMMAND fails and says PATTERN.
-refused() { local p=$1; shift; ! "$@" >"$tmp/why" 2>&1 && grep -q "$p" "$tmp/why" && cat "$tmp/why"; }
+refused() {
+    local p=$1; shift
+    if "$@" >"$tmp/why" 2>&1; then echo "accepted:"; cat "$tmp/why"; return 1; fi
+    cat "$tmp/why"; grep -q "$p" "$tmp/why"
+}
 
 t "rust_sockmod.ko fits $KREL: vermagic '$VERMAGIC', every import exported by name" \
     "${SYMCHECK[@]}" "$KO" "$S" "$VERMAGIC"
@@ -28,6 +32,7 @@ t "symcheck refuses the module for a kernel of another vermagic" \
     refused "vermagic" "${SYMCHECK[@]}" "$KO" "$S" "7.3.4 SMP preempt mod_unload "
 # Rust metadata of another rustc: the kernel crate's hash differs in every symbol of it.
 hash=$(grep -o 'Cs[0-9A-Za-z]*_6kernel' "$S" | sed -n 1p); hash=${hash%_6kernel}
+[ -n "$hash" ] || hash=none-found
 sed "s/${hash}_6kernel/Cs0rsmother0_6kernel/g" "$S" > "$tmp/other.symvers"
 t "symcheck refuses it against a kernel crate of another hash, naming the symbol and the export under the other hash" \
     refused "same path, other crate hashes" "${SYMCHECK[@]}" "$KO" "$tmp/other.symvers" "$VERMAGIC"

@@ -10,6 +10,10 @@ DIR=$1
 # shellcheck disable=SC1091 # written by debian-kernel.sh.
 . "$DIR/kernel.env"
 M="$DIR/module"; log="$RSM_LOGS/debian-module-build.log"
+# The chroot must still hold the toolchain the metadata was made with (rustc refuses .rmeta of
+# another rustc): when it changed, the prepared tree is stale.
+now="$(rsm_chroot_run "$CHROOT" rustc --version);$(rsm_chroot_run "$CHROOT" bindgen --version);$(rsm_chroot_run "$CHROOT" "$CC" --version | sed -n 1p);"
+[ "$now" = "${TOOLS:-}" ] || rsm_die "debian: $CHROOT now has '$now', $DIR was prepared with '${TOOLS:-?}': remove $DIR and run again"
 # A copy of the module's sources (the chroot sees only the cache; the project's own build of
 # rust_sockmod.ko, for the project's kernel, stays where it is).
 rm -rf "$M"; mkdir -p "$M/src"

@@ -8,12 +8,14 @@
 rsm_target() {
     if [ "$1" = debian ]; then
         RSM_DEBIAN_DIR=$(bash "$RSM_ROOT/scripts/debian-kernel.sh")
-        # shellcheck disable=SC1091 # written by debian-kernel.sh.
-        . "$RSM_DEBIAN_DIR/kernel.env"
-        RSM_KIMG=$KIMG; RSM_KDIR="$RSM_DEBIAN_DIR/build"
+        # Only these two from kernel.env (its CC must not reach the cargo build).
+        # shellcheck disable=SC1091,SC2016 # written by debian-kernel.sh; expanded by bash -c.
+        RSM_KIMG=$(bash -c '. "$1"; echo "$KIMG"' sh "$RSM_DEBIAN_DIR/kernel.env")
+        # shellcheck disable=SC2016 # expanded by bash -c.
+        KVERSION="debian-$(bash -c '. "$1"; echo "$PKGVER"' sh "$RSM_DEBIAN_DIR/kernel.env")"
+        RSM_KDIR="$RSM_DEBIAN_DIR/build"
         RSM_KO=$(bash "$RSM_ROOT/scripts/debian-module.sh" "$RSM_DEBIAN_DIR")
         bash "$RSM_ROOT/scripts/build-module.sh" --userspace-only
-        KVERSION="debian-$PKGVER"
         export RSM_DEBIAN_DIR RSM_KIMG RSM_KDIR RSM_KO
     else
         RSM_KDIR=$(bash "$RSM_ROOT/scripts/build-kernel.sh" "$1")

@@ -21,7 +21,7 @@ if [ "$FLAVOUR" = debian ]; then
     # The sources are make test's own: cargo test and the lints run there. Here: is the module
     # made for this kernel, and does the check say so when one is not.
     echo "# host: checks of the module built for Debian's kernel (cargo test and lints: make test)"
-    bash "$RSM_ROOT/scripts/debian-checks.sh" "$RSM_DEBIAN_DIR" "$RSM_KO" | tee "$OUT/debian.tap"
+    bash "$RSM_ROOT/scripts/debian-checks.sh" "$RSM_DEBIAN_DIR" "$RSM_KO" | tee "$OUT/debian.tap" || true
     d_pass=$(grep '^ok ' "$OUT/debian.tap" | grep -vc '# SKIP' || true); d_fail=$(grep -c '^not ok ' "$OUT/debian.tap" || true)
     [ "$(grep -c '^\(not \)\?ok ' "$OUT/debian.tap")" = 5 ] || { echo "not ok - debian: debian-checks.sh stopped early"; d_fail=$((d_fail + 1)); }
     passed=$((passed + d_pass)); failed=$((failed + d_fail))

@@ -64,8 +64,11 @@ modproto_load() {
 # or the file a distribution kernel ships in /lib/modules/VERSION or /boot) and OPTION is not
 # set in it; with no configuration to read it is false (the test runs).
 kconfig_off() {
-    local f
-    if [ -r /proc/config.gz ]; then ! zcat /proc/config.gz | grep -q "^$1=[ym]"; return; fi
+    local f c
+    if [ -r /proc/config.gz ]; then
+        c=$(zcat /proc/config.gz) || return 1
+        ! grep -q "^$1=[ym]" <<<"$c"; return
+    fi
     for f in "/lib/modules/$(uname -r)/config" "/boot/config-$(uname -r)"; do
         [ -r "$f" ] && { ! grep -q "^$1=[ym]" "$f"; return; }
     done

@@ -24,7 +24,7 @@ kunit_cases() {
 # skipped with the reason.
 if kconfig_off CONFIG_KUNIT; then
     check "kunit: the kernel has no KUnit, and the module carries no suites either" \
-        sh -c "! readelf -SW '$KO' | grep -q '[.]kunit_test_suites'"
+        bash -c "s=\$(readelf -SW '$KO') && ! grep -q '[.]kunit_test_suites' <<<\"\$s\""
     while read -r suite case; do ok "kunit: $suite.$case # SKIP the kernel has no KUnit (CONFIG_KUNIT unset)"; done < <(kunit_declared)
     ok "kunit: the cases of the source ran # SKIP the kernel has no KUnit (CONFIG_KUNIT unset)"
     return 0
