@@ -11,7 +11,7 @@ FLAVOUR=$1; OUTDIR=$2; shift 2
 # extracted: virtme-ng finds its modules beside it, in usr/lib/modules/VERSION).
 KDIR=${RSM_KDIR:-$(rsm_kernel_link "$FLAVOUR")}
 BZ=${RSM_KIMG:-$KDIR/arch/x86/boot/bzImage}
-[ -f "$BZ" ] || rsm_die "vm: no kernel image at $BZ (run scripts/build-kernel.sh $FLAVOUR)"
+[ -f "$BZ" ] || rsm_die "vm: no kernel image at $BZ (run scripts/build-kernel.sh $FLAVOUR, or scripts/debian-kernel.sh for RSM_KIMG)"
 [ -x "$RSM_VNG" ] || rsm_die "vm: virtme-ng missing at $RSM_VNG (run scripts/setup.sh)"
 mkdir -p "$OUTDIR"
 # The exact kernel version, for the guest's TAP header and reports.
