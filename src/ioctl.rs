@@ -95,7 +95,7 @@ fn release(r: &mut RsmRelease) -> Result {
 
 fn info(i: &mut RsmInfo) -> Result {
     state::with(|s| {
-        let e = s.sockets.get(&i.id).ok_or(ENOENT)?;
+        let e = s.sockets().get(&i.id).ok_or(ENOENT)?;
         let si = e.info();
         *i = RsmInfo {
             id: i.id,

@@ -27,7 +27,8 @@ pub(crate) static NETNS_ALIVE: AtomicU64 = AtomicU64::new(0);
 /// The last teardown of a netns that held kernel sockets of this module: how long the hook
 /// took (taking them out of the table and releasing them), and how many. Shown in the report
 /// (`netns ... exit_last_ns= exit_last_sockets=`): what a dying netns waits for in
-/// `cleanup_net`, and with it every netns dismantled after it.
+/// `cleanup_net`, and with it every netns dismantled after it. Two separate atomics: a reader
+/// racing a teardown may pair one teardown's time with the previous one's count.
 pub(crate) static EXIT_LAST_NS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static EXIT_LAST_SOCKETS: AtomicU64 = AtomicU64::new(0);
 

@@ -129,7 +129,7 @@ fn fill(s: &State, stage: &mut Stage, out: &mut TextBuf, as_of_ns: u64) -> Resul
                 header(s, out, as_of_ns).map_err(|_| ENOMEM)?;
                 Stage::Sockets(0)
             }
-            Stage::Sockets(from) => match s.sockets.cursor_lower_bound(&from) {
+            Stage::Sockets(from) => match s.sockets().cursor_lower_bound(&from) {
                 Some(c) => {
                     let (id, e) = c.current();
                     socket_line(*id, e, out, as_of_ns).map_err(|_| ENOMEM)?;

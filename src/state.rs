@@ -86,8 +86,15 @@ impl core::ops::Deref for InUse {
     }
 }
 
+/// # Invariants
+///
+/// `by_net` holds `(e.meta.net_id, id)` for exactly the entries `(id, e)` of `sockets`: both
+/// change together, under the state lock, in `record_success`, `take`, `take_next` and
+/// `take_netns`, and nothing else changes either (`sockets` is private; readers get
+/// [`State::sockets`]). The netns teardown finds a netns's sockets only through `by_net`: a
+/// socket missing from it would be released after its netns's protocols freed their state.
 pub(crate) struct State {
-    pub(crate) sockets: RBTree<u64, Entry>,
+    sockets: RBTree<u64, Entry>,
     /// The same sockets by netns: `(net_id, id)`, so that a netns teardown visits only its own
     /// sockets (`take_netns`), not every live one.
     by_net: RBTree<(usize, u64), ()>,
@@ -128,6 +135,11 @@ pub(crate) fn next_id() -> u64 {
 }
 
 impl State {
+    /// The live sockets by id (read-only: see the type invariants).
+    pub(crate) fn sockets(&self) -> &RBTree<u64, Entry> {
+        &self.sockets
+    }
+
     /// Counts one `sock_create_kern()` outcome in the totals and its statistics record.
     fn count_attempt(&mut self, key: StatKey, errno: i32, latency_ns: u64) {
         self.totals.attempts += 1;
@@ -250,15 +262,14 @@ impl State {
                 break;
             }
             drop(c.remove_current());
-            // Every index key has its table entry (both change together, under the lock).
-            let Some(entry) = self.sockets.get(&id) else {
+            // Every index key has its table entry (type invariants): a missing one is a bug.
+            let Some(e) = self.sockets.find_mut(&id) else {
+                kernel::warn_on!(true);
                 continue;
             };
-            account_release(&mut self.totals, &mut self.stats, id, entry, cause);
-            if let Some(node) = self.sockets.remove_node(&id) {
-                out.insert(node);
-                n += 1;
-            }
+            account_release(&mut self.totals, &mut self.stats, id, e.get(), cause);
+            out.insert(e.remove_node());
+            n += 1;
         }
         n
     }

@@ -66,7 +66,7 @@ before=$(exit_ns)
 check "unshare -n: create in a throwaway netns (caller's own)" unshare -n bash -c "echo 'create inet dgram udp' > $DEV"
 if wait_for 20 "[ \"\$(totals released_netns_exit)\" = $((base_exit + 5)) ]"; then
     ok "throwaway netns dismantled, its socket released"; else not_ok "throwaway netns dismantled, its socket released"; fi
-wait_for 5 "[ \"\$(exit_ns)\" != $before ]" || true
+wait_for 5 "[ \"\$(exit_ns)\" != '$before' ]" || true
 check "the teardown hook released exactly that socket (new exit_last_ns, exit_last_sockets=1), the initial netns's stays live" \
     sh -c "[ '$(exit_ns)' != '$before' ] && grep -q '^netns alive=[0-9]* exit_last_ns=[1-9][0-9]* exit_last_sockets=1\$' $DEV && grep -q '^socket id=$init_id ' $DEV"
 check "release it" cmd "release $init_id"

@@ -143,7 +143,7 @@ pub const STEPS: [(u32, &str, &str, bool); 6] = [
     (
         RSM_BENCH_STEP_TABLE_NODE,
         "  table: node",
-        "the table node's kmalloc and kfree alone",
+        "the table's allocations (table node, netns-index node, Arc) and frees alone",
         true,
     ),
     (

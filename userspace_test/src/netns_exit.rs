@@ -179,6 +179,15 @@ fn one_teardown(dev: &Device, timeout: Duration) -> Result<Teardown, Failure> {
         std::thread::sleep(Duration::from_millis(1));
         line = netns_line(dev)?;
     }
+    if (line.exit_last_ns, line.exit_last_sockets) == (prev.exit_last_ns, prev.exit_last_sockets) {
+        return Err((
+            exit::FAILED,
+            format!(
+                "the teardown of socket {}'s netns left the report's exit_last_ns at the previous teardown's {} ns for 2 s",
+                c.id, line.exit_last_ns
+            ),
+        ));
+    }
     check_line(&line)?;
     Ok(Teardown {
         exit_ns: line.exit_last_ns,
