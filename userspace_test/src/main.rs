@@ -437,14 +437,9 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = open_device(&cli.device)?;
             let r = scale::run(&dev, &cli.device, small, big, pairs, rounds)
                 .map_err(|e| (exit::FAILED, e))?;
-            if let Some(path) = json_out {
-                write_json(&path, &r, "scale")?;
-            }
-            if json {
-                return print_json(&r);
-            }
-            scale::print(&r, pairs, rounds);
-            Ok(())
+            emit(&r, json, json_out.as_deref(), "scale", || {
+                scale::print(&r, pairs, rounds)
+            })
         }
         Cmd::NetnsExit {
             small,
@@ -469,16 +464,13 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 std::time::Duration::from_secs(timeout),
             )
             .map_err(|(code, e)| (code, format!("netns-exit: {e}")))?;
-            let j = r.to_json();
-            if let Some(path) = json_out {
-                write_json(&path, &j, "netns-exit")?;
-            }
-            if json {
-                print_json(&j)
-            } else {
-                netns_exit::print(&r);
-                Ok(())
-            }
+            emit(
+                &r.to_json(),
+                json,
+                json_out.as_deref(),
+                "netns-exit",
+                || netns_exit::print(&r),
+            )
         }
         Cmd::Threads {
             family,
@@ -498,36 +490,17 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 ));
             }
             let r = threads::run(&cli.device, req, threads, iterations, rounds)?;
-            let j = r.to_json();
-            if let Some(path) = json_out {
-                write_json(&path, &j, "threads")?;
-            }
-            if json {
-                print_json(&j)
-            } else {
-                threads::print(&r);
-                Ok(())
-            }
+            emit(&r.to_json(), json, json_out.as_deref(), "threads", || {
+                threads::print(&r)
+            })
         }
         Cmd::Compare { json, json_out } => {
             let dev = open_device(&cli.device)?;
             let rows =
                 compare::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("compare: {e}")))?;
-            if let Some(path) = json_out {
-                let text = serde_json::to_string_pretty(&rows)
-                    .map_err(|e| (exit::ENVIRONMENT, e.to_string()))?;
-                std::fs::write(&path, text + "\n").map_err(|e| {
-                    (
-                        exit::ENVIRONMENT,
-                        format!("compare: {}: {e}", path.display()),
-                    )
-                })?;
-            }
-            if json {
-                print_json(&rows)?;
-            } else {
-                compare::print_table(&rows);
-            }
+            emit(&rows, json, json_out.as_deref(), "compare", || {
+                compare::print_table(&rows)
+            })?;
             failed_if(
                 rows.iter().filter(|r| r.verdict.is_unexpected()).count(),
                 "UNEXPECTED rows",
@@ -567,14 +540,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 };
                 (code, format!("bench: {e}"))
             })?;
-            if let Some(path) = json_out {
-                write_json(&path, &r, "bench")?;
-            }
-            if json {
-                print_json(&r)?;
-            } else {
-                bench::print(&r);
-            }
+            emit(&r, json, json_out.as_deref(), "bench", || bench::print(&r))?;
             if let Some(path) = svg {
                 bench::plot(&r, &path)
                     .map_err(|e| (exit::ENVIRONMENT, format!("plot {path}: {e}")))?;
@@ -725,6 +691,25 @@ fn write_json<T: serde::Serialize>(
 }
 
 /// `--json` output of every subcommand.
+/// A result's output: the JSON into `json_out` when given, then the JSON on stdout with
+/// `--json`, else the table (`table`).
+fn emit<T: serde::Serialize>(
+    v: &T,
+    json: bool,
+    json_out: Option<&std::path::Path>,
+    what: &str,
+    table: impl FnOnce(),
+) -> Result<(), (u8, String)> {
+    if let Some(path) = json_out {
+        write_json(path, v, what)?;
+    }
+    if json {
+        return print_json(v);
+    }
+    table();
+    Ok(())
+}
+
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), (u8, String)> {
     println!(
         "{}",
