@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$RSM_ROOT/scripts/target.sh"
 FLAVOUR=${1:-normal}
-bash "$RSM_ROOT/scripts/setup.sh"
+bash "$RSM_ROOT/scripts/setup.sh" "$([ "$FLAVOUR" = debian ] && echo debian || echo all)"
 rsm_target "$FLAVOUR"
 OUT="$RSM_CACHE/runs/demo-$FLAVOUR"; rm -rf "$OUT"; mkdir -p "$OUT"
 bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" "RSM_KO=${RSM_KO:-} bash $RSM_ROOT/scripts/guest/demo.sh $OUT" | tee "$OUT/demo.txt"

@@ -2,14 +2,18 @@
 # Installs everything rust_sockmod needs on a Debian 12 host. Idempotent: when all is present it
 # only checks and changes nothing. The host's apt sources are never modified: packages come
 # through a private sources list and list directory under the cache.
+#   usage: setup.sh [debian]   (debian: only what runs Debian's own kernel needs — the VM,
+#   userspace_test and debootstrap; no kernel toolchain, which the chroot brings)
 source "$(dirname "$0")/lib.sh"
 source "$RSM_ROOT/scripts/apt.sh"
 
-PKGS=(rustc-web rust-web-src clang-22 lld-22 llvm-22 libclang-22-dev qemu-system-x86 udev
-      flex bison bc libelf-dev libssl-dev cpio kmod iproute2 make python3-venv xz-utils
-      busybox-static libcap2-bin passwd util-linux procps ccache
-      rust-web-clippy rustfmt-web shellcheck less
-      debootstrap)
+FOR=${1:-all}
+# What the VM suite and userspace_test need on any kernel.
+PKGS=(qemu-system-x86 udev cpio kmod iproute2 make python3-venv xz-utils busybox-static
+      libcap2-bin passwd util-linux procps less binutils debootstrap)
+# The project's own kernel and module build, and the lints.
+[ "$FOR" = debian ] || PKGS+=(rustc-web rust-web-src clang-22 lld-22 llvm-22 libclang-22-dev
+      flex bison bc libelf-dev libssl-dev ccache rust-web-clippy rustfmt-web shellcheck)
 # debootstrap: the chroot of the Debian release whose toolchain built Debian's own kernel
 # (make test KERNEL=debian).
 # cargo (for bindgen-cli and userspace_test): the host's if it has one (rustup's here), else
@@ -81,6 +85,11 @@ install_virtme_ng() {
 
 check_toolchain() {
     local log="$RSM_LOGS/setup-check.log"
+    if [ "$FOR" = debian ]; then
+        { qemu-system-x86_64 --version | head -1 && "$RSM_VNG" --version && debootstrap --version; } \
+            >"$log" 2>&1 || rsm_die "setup: toolchain check failed" "$log"
+        return
+    fi
     {
         "$RSM_RUSTC" --version && [ -d /usr/lib/rustlib/src/rust/library/core ] \
             && clang-22 --version | head -1 && ld.lld-22 --version && "$RSM_BINDGEN" --version \
@@ -100,7 +109,7 @@ check_host() {
 
 check_host
 install_packages
-install_bindgen
+[ "$FOR" = debian ] || install_bindgen
 install_virtme_ng
 check_toolchain
 rsm_log "setup: ok ($(tr '\n' ';' < "$RSM_LOGS/setup-check.log" | cut -c1-200))"

@@ -8,7 +8,7 @@ t0=$(date +%s)
 
 source "$RSM_ROOT/scripts/target.sh"
 
-bash "$RSM_ROOT/scripts/setup.sh"
+bash "$RSM_ROOT/scripts/setup.sh" "$([ "$FLAVOUR" = debian ] && echo debian || echo all)"
 rsm_target "$FLAVOUR"
 KDIR=$RSM_KDIR
 
