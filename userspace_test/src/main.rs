@@ -237,6 +237,12 @@ enum Cmd {
         /// JSON instead of the side-by-side chains.
         #[arg(long)]
         json: bool,
+        /// Also write the raw tracefs text the chains were read from to this file.
+        #[arg(long, value_name = "FILE")]
+        raw: Option<std::path::PathBuf>,
+        /// Analyse a trace saved by --raw instead of tracing (no device, no tracefs).
+        #[arg(long, value_name = "FILE", conflicts_with = "raw")]
+        from: Option<std::path::PathBuf>,
     },
     /// Send seeded random and mutated ioctls, text commands and reads to the device; every
     /// call must succeed or return a documented errno. Exit 1 otherwise.
@@ -550,9 +556,21 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             Ok(())
         }
-        Cmd::Trace { json } => {
-            let dev = open_device(&cli.device)?;
-            let r = trace::run(&dev).map_err(|e| (exit::TRACING, format!("trace: {e}")))?;
+        Cmd::Trace { json, raw, from } => {
+            let r =
+                match from {
+                    Some(path) => trace::analyse(std::fs::read_to_string(&path).map_err(|e| {
+                        (exit::ENVIRONMENT, format!("--from {}: {e}", path.display()))
+                    })?),
+                    None => {
+                        let dev = open_device(&cli.device)?;
+                        trace::run(&dev).map_err(|e| (exit::TRACING, format!("trace: {e}")))?
+                    }
+                };
+            if let Some(path) = raw {
+                std::fs::write(&path, &r.raw)
+                    .map_err(|e| (exit::ENVIRONMENT, format!("--raw {}: {e}", path.display())))?;
+            }
             if json {
                 print_json(&r)?;
             } else {

@@ -17,12 +17,32 @@ const IRQ_NOISE: &[&str] = &[
     "handle_softirqs",
     "__irq_exit_rcu",
 ];
-/// The last frame of an interrupt's footprint in a function_graph trace.
+/// Other frames an interrupt leaves beside the interrupted function's own calls: its exit
+/// (`irqentry_exit` and what it calls where traced; a debug kernel shows `idle_cpu` and
+/// `rcu_irq_exit_check_preempt` there instead of `raw_irqentry_exit_cond_resched`).
 const IRQ_EXIT: &[&str] = &[
     "raw_irqentry_exit_cond_resched",
     "irqentry_exit",
     "irqentry_exit_to_user_mode",
+    "idle_cpu",
+    "rcu_irq_exit_check_preempt",
 ];
+
+/// A kprobe's handler: tracing itself, never a path's own call. (Not every name with
+/// "kprobe" in it: slub's `slab_attach_kprobe_locked` is a real call; nor a stack walk by
+/// itself: a debug kernel's allocations record their callers with `stack_trace_save`.)
+fn tracing_machinery(name: &str) -> bool {
+    PROBE_FRAMES.contains(&name) || name.starts_with("kprobe_") || name == "get_kprobe"
+}
+
+/// A frame an interrupt leaves at the depth of the interrupted function's calls.
+fn irq_frame(name: &str) -> bool {
+    name == "irq_enter_rcu"
+        || IRQ_NOISE.contains(&name)
+        || IRQ_EXIT.contains(&name)
+        || name.starts_with("__sysvec_")
+}
+
 /// Frames of the tracing machinery at the top of a kprobe stack trace.
 const PROBE_FRAMES: &[&str] = &[
     "kprobe_trace_func",
@@ -142,6 +162,12 @@ pub struct TraceResult {
     pub only_syscall: Vec<String>,
     pub only_kernel: Vec<String>,
     pub checks: Vec<(String, bool)>,
+    /// Of the traced pairs, how many graphs showed each path's chain whole (syscall, kernel):
+    /// an interrupt, a preemption or a lost buffer page can cut one.
+    pub whole: (usize, usize),
+    /// The tracefs text the result was read from (`trace --raw FILE` keeps it).
+    #[serde(skip)]
+    pub raw: String,
 }
 
 fn write(file: &str, text: &str) -> Result<(), String> {
@@ -177,13 +203,23 @@ impl Drop for Cleanup {
         let _ = write("set_event_pid", "");
         let _ = write("max_graph_depth", "0");
         let _ = write("options/funcgraph-irqs", "1");
-        for ev in ["rsm_user", "rsm_kern"] {
-            let _ = write(&format!("events/kprobes/{ev}/enable"), "0");
-            let _ = write(&format!("events/kprobes/{ev}/trigger"), "!stacktrace");
-            let _ = append("kprobe_events", &format!("-:{ev}\n"));
-        }
+        let _ = remove_probes();
         let _ = write("trace", "");
     }
+}
+
+/// Disables the two kprobe events, detaches their triggers and deletes them (those already
+/// gone are skipped).
+fn remove_probes() -> Result<(), String> {
+    for ev in ["rsm_user", "rsm_kern"] {
+        if !Path::new(&format!("{T}/events/kprobes/{ev}")).exists() {
+            continue;
+        }
+        write(&format!("events/kprobes/{ev}/enable"), "0")?;
+        write(&format!("events/kprobes/{ev}/trigger"), "!stacktrace")?;
+        append("kprobe_events", &format!("-:{ev}\n"))?;
+    }
+    Ok(())
 }
 
 fn ensure_tracefs() -> Result<(), String> {
@@ -209,8 +245,11 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
     let mut stacks: Vec<(String, Vec<String>)> = Vec::new();
     let mut pending_probe: Option<String> = None;
     let mut in_stack = false;
-    // Depth of an interrupt that arrived inside a traced function: its frames (irq_enter_rcu
-    // up to the irqentry exit, softirqs included) belong to neither path.
+    // Depth of an interrupt that arrived inside a traced function: its frames (irq_enter_rcu,
+    // the handlers, softirqs, the exit, with their subtrees) belong to neither path. The
+    // footprint ends at the first frame at that depth that is not an interrupt's: the
+    // interrupted function's next call, kept (an exit frame this list does not know stays
+    // visible as noise rather than hiding the path's own calls).
     let mut irq_at: Option<usize> = None;
     let mut noise_at: Option<usize> = None;
     // Functions entered and not yet left: (depth, index in `frames`).
@@ -231,6 +270,10 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
         }
         in_stack = false;
         let Some((head, body)) = line.split_once('|') else {
+            // An event line of another tracer (nop): `task-pid [cpu] flags time: name: (...)`.
+            if let Some(name) = event_name(line) {
+                pending_probe = Some(name.to_string());
+            }
             continue;
         };
         let depth = (body.len() - body.trim_start().len()).saturating_sub(2) / 2;
@@ -260,13 +303,10 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
             .or_else(|| body.strip_suffix("();"))
         {
             if let Some(d) = irq_at {
-                if depth > d || (depth == d && !IRQ_EXIT.contains(&name)) {
+                if depth > d || (depth == d && irq_frame(name)) {
                     continue;
                 }
                 irq_at = None;
-                if depth == d {
-                    continue; // the exit frame itself
-                }
             }
             if name == "irq_enter_rcu" {
                 irq_at = Some(depth);
@@ -297,6 +337,15 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
     (frames, stacks)
 }
 
+/// The event name of a trace line outside function_graph (`... 38.533463: rsm_user: (...)`).
+fn event_name(line: &str) -> Option<&str> {
+    if line.starts_with('#') {
+        return None;
+    }
+    let (before, _) = line.split_once(": (")?;
+    before.rsplit(' ').next().filter(|n| !n.is_empty())
+}
+
 /// The duration function_graph prints left of the `|` (`  5.127 us`, `+ 74.010 us`, with an
 /// overhead mark), in ns.
 pub fn duration_ns(head: &str) -> Option<u64> {
@@ -310,6 +359,7 @@ pub fn duration_ns(head: &str) -> Option<u64> {
 }
 
 /// The graph below the first frame named `root`, depths made relative to it.
+#[cfg(test)]
 pub fn subtree(frames: &[Frame], root: &str) -> Vec<Frame> {
     subtrees(frames, root)
         .into_iter()
@@ -419,21 +469,54 @@ pub fn shown(g: &[Frame]) -> Vec<Frame> {
     out
 }
 
-/// Pairs traced: the first shows the chains; the durations are medians over all of them.
+/// Pairs traced: the durations are medians over all of them; the first whole graph of each
+/// path is the one shown.
 const PAIRS: usize = 5;
 
+/// Levels of calls the graph records below each root: enough for the chains, the join and the
+/// descriptor and file. Each recorded call returns through `return_to_handler`, and an
+/// interrupt that saves a stack trace (KASAN, kmemleak, slub_debug=U record callers) while the
+/// CPU is in that trampoline's retpoline tail makes the ORC unwinder print "WARNING: stack
+/// going in the wrong direction? at return_to_handler+0x46" (1 trace in 20 on the debug kernel
+/// at depth 12). Depth 6 records 689 calls per 5 pairs there instead of 8,814.
+const GRAPH_DEPTH: usize = 6;
+
+/// One socket() and one RSM_IOC_CREATE, each released at once.
+fn pair(dev: &Device) -> Result<(), String> {
+    // SAFETY: plain system call; the fd is closed right away.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+    let created = dev.create(libc::AF_INET, libc::SOCK_STREAM, 0, Netns::Caller, false);
+    if fd < 0 {
+        return Err(format!("socket(): {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: `fd` is ours.
+    unsafe { libc::close(fd) };
+    let c = created.map_err(|e| format!("RSM_IOC_CREATE: {e}"))?;
+    dev.release(c.id)
+        .map(drop)
+        .map_err(|e| format!("release: {e}"))
+}
+
+/// Runs `pairs` pairs with tracing on and returns the trace text (tracing off again on every
+/// path).
+fn capture(dev: &Device, pairs: usize) -> Result<String, String> {
+    write("trace", "")?;
+    write("tracing_on", "1")?;
+    let done = (0..pairs).try_for_each(|_| pair(dev));
+    write("tracing_on", "0")?;
+    done?;
+    fs::read_to_string(format!("{T}/trace")).map_err(|e| format!("{T}/trace: {e}"))
+}
+
+/// Two captures, never at once: the callers from kprobe stack traces under the nop tracer,
+/// then the graphs under function_graph without the probes (a probe firing inside a graphed
+/// function puts its handler and its stack walk in the graph).
 pub fn run(dev: &Device) -> Result<TraceResult, String> {
     ensure_tracefs()?;
     let _cleanup = Cleanup;
     let pid = std::process::id().to_string();
     write("tracing_on", "0")?;
-    write("trace", "")?;
-    write("current_tracer", "function_graph")?;
-    write("max_graph_depth", "12")?;
-    // Interrupts that happen to arrive during the creation are not part of either path.
-    write("options/funcgraph-irqs", "0")?;
-    write("set_graph_function", "__x64_sys_socket sock_create_kern")?;
-    write("set_ftrace_pid", &pid)?;
+    write("current_tracer", "nop")?;
     write("set_event_pid", &pid)?;
     append(
         "kprobe_events",
@@ -444,23 +527,22 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
         write(&format!("events/kprobes/{ev}/trigger"), "stacktrace")?;
         write(&format!("events/kprobes/{ev}/enable"), "1")?;
     }
-    write("tracing_on", "1")?;
-    for _ in 0..PAIRS {
-        // SAFETY: plain system call; the fd is closed right away.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-        let created = dev.create(libc::AF_INET, libc::SOCK_STREAM, 0, Netns::Caller, false);
-        if fd < 0 {
-            let e = std::io::Error::last_os_error();
-            let _ = write("tracing_on", "0");
-            return Err(format!("socket(): {e}"));
-        }
-        // SAFETY: `fd` is ours.
-        unsafe { libc::close(fd) };
-        let c = created.map_err(|e| format!("RSM_IOC_CREATE: {e}"))?;
-        dev.release(c.id).map_err(|e| format!("release: {e}"))?;
-    }
-    write("tracing_on", "0")?;
-    let text = fs::read_to_string(format!("{T}/trace")).map_err(|e| format!("{T}/trace: {e}"))?;
+    let stacks = capture(dev, 1)?;
+    // A disabled event whose trigger is still attached keeps its kprobe firing (trigger
+    // mode): the probes go entirely before the graph capture.
+    remove_probes()?;
+    write("current_tracer", "function_graph")?;
+    write("max_graph_depth", &GRAPH_DEPTH.to_string())?;
+    // Interrupts that happen to arrive during the creation are not part of either path.
+    write("options/funcgraph-irqs", "0")?;
+    write("set_graph_function", "__x64_sys_socket sock_create_kern")?;
+    write("set_ftrace_pid", &pid)?;
+    let graphs = capture(dev, PAIRS)?;
+    Ok(analyse(stacks + &graphs))
+}
+
+/// The chains, timing and checks of a captured trace (`run`'s, or one saved by `--raw`).
+pub fn analyse(text: String) -> TraceResult {
     let (frames, stacks) = parse(&text);
     let stack_of = |probe: &str, probed: &str| {
         stacks
@@ -469,29 +551,56 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
             .map(|(_, s)| callers(s, probed))
             .unwrap_or_default()
     };
+    const SYSCALL_CHAIN: &[&str] = &[
+        "__x64_sys_socket",
+        "__sys_socket",
+        "__sock_create",
+        "inet_create",
+    ];
+    const KERNEL_CHAIN: &[&str] = &["sock_create_kern", "__sock_create", "inet_create"];
+    let (sys_graphs, kern_graphs) = (
+        subtrees(&frames, "__x64_sys_socket"),
+        subtrees(&frames, "sock_create_kern"),
+    );
+    let (sys_whole, sys_n) = first_whole(&sys_graphs, SYSCALL_CHAIN);
+    let (kern_whole, kern_n) = first_whole(&kern_graphs, KERNEL_CHAIN);
     let syscall = Chain {
         callers: stack_of("rsm_user", "__x64_sys_socket"),
-        graph: subtree(&frames, "__x64_sys_socket"),
+        graph: sys_whole,
     };
     let kernel = Chain {
         callers: stack_of("rsm_kern", "sock_create_kern"),
-        graph: subtree(&frames, "sock_create_kern"),
+        graph: kern_whole,
     };
-    let timing = Timing::of(
-        &subtrees(&frames, "__x64_sys_socket"),
-        &subtrees(&frames, "sock_create_kern"),
-    );
+    let timing = Timing::of(&sys_graphs, &kern_graphs);
     let (nu, nk) = (names(&shown(&syscall.graph)), names(&shown(&kernel.graph)));
     let only_syscall: Vec<String> = nu.difference(&nk).cloned().collect();
     let only_kernel: Vec<String> = nk.difference(&nu).cloned().collect();
+    let machinery: std::collections::BTreeSet<&str> = sys_graphs
+        .iter()
+        .chain(&kern_graphs)
+        .flatten()
+        .map(|f| f.func.as_str())
+        .filter(|n| tracing_machinery(n))
+        .collect();
     let checks = vec![
         (
             "syscall entry: entry_SYSCALL_64 -> do_syscall_64 -> __x64_sys_socket".to_string(),
             syscall.callers.iter().any(|f| f.starts_with("entry_SYSCALL_64")) && syscall.callers.iter().any(|f| f == "do_syscall_64"),
         ),
-        ("__x64_sys_socket -> __sys_socket -> __sock_create -> inet_create".to_string(), has_chain(&syscall.graph, &["__x64_sys_socket", "__sys_socket", "__sock_create", "inet_create"])),
-        ("sock_create_kern -> __sock_create -> inet_create".to_string(), has_chain(&kernel.graph, &["sock_create_kern", "__sock_create", "inet_create"])),
+        (format!("{} ({sys_n} of {} traced pairs whole)", SYSCALL_CHAIN.join(" -> "), sys_graphs.len()), sys_n > 0),
+        (format!("{} ({kern_n} of {} traced pairs whole)", KERNEL_CHAIN.join(" -> "), kern_graphs.len()), kern_n > 0),
         ("only the syscall path allocates a file and installs an fd (sock_alloc_file, fd_install)".to_string(), nu.contains("sock_alloc_file") && !nk.contains("sock_alloc_file") && !nk.contains("fd_install")),
+        (
+            format!(
+                "the graphs hold no kprobe handler{}",
+                machinery.iter().fold(String::new(), |a, n| format!(
+                    "{a}{}{n}",
+                    if a.is_empty() { ": " } else { ", " }
+                ))
+            ),
+            machinery.is_empty(),
+        ),
         ("the module path is entered through ioctl".to_string(), kernel.callers.iter().any(|f| f.contains("sys_ioctl"))),
         (
             format!("durations: {PAIRS} pairs of each path timed, the syscall's descriptor and file and both __sock_create measured"),
@@ -499,14 +608,29 @@ pub fn run(dev: &Device) -> Result<TraceResult, String> {
                 && timing.syscall_create_ns > 0 && timing.kernel_create_ns > 0,
         ),
     ];
-    Ok(TraceResult {
+    TraceResult {
         syscall,
         kernel,
         timing,
         only_syscall,
         only_kernel,
         checks,
-    })
+        whole: (sys_n, kern_n),
+        raw: text,
+    }
+}
+
+/// The first graph that holds `chain` whole (else the first graph, so that what was cut is
+/// shown), and how many of `graphs` hold it.
+pub fn first_whole(graphs: &[Vec<Frame>], chain: &[&str]) -> (Vec<Frame>, usize) {
+    let whole: Vec<&Vec<Frame>> = graphs.iter().filter(|g| has_chain(g, chain)).collect();
+    let shown = whole
+        .first()
+        .copied()
+        .or(graphs.first())
+        .cloned()
+        .unwrap_or_default();
+    (shown, whole.len())
 }
 
 pub fn print(r: &TraceResult) {
@@ -713,6 +837,146 @@ mod tests {
             s.iter().any(|f| f.func == "sock_alloc_file"),
             "after the join is shown"
         );
+    }
+
+    /// A debug kernel's interrupt footprint (no traced irqentry exit; `idle_cpu` and
+    /// `rcu_irq_exit_check_preempt` last) must not hide the calls after it.
+    #[test]
+    fn debug_kernel_interrupt_keeps_the_next_calls() {
+        let t = " 0)               |  __x64_sys_socket() {
+ 0)               |    __sys_socket() {
+ 0)               |      __sock_create() {
+ 0)   1.000 us    |        inet_create();
+ 0)   9.000 us    |      }
+ 0)   6.099 us    |      irq_enter_rcu();
+ 0)               |      __hrtimer_rearm_deferred() {
+ 0)   4.066 us    |        do_raw_spin_lock();
+ 0) + 87.841 us   |      }
+ 0)               |      handle_softirqs() {
+ 0)   7.792 us    |        note_gp_changes();
+ 0) ! 377.393 us  |      }
+ 0)   4.096 us    |      idle_cpu();
+ 0)   7.652 us    |      rcu_irq_exit_check_preempt();
+ 0)               |      sock_alloc_file() {
+ 0)   1.000 us    |        alloc_file_pseudo();
+ 0)   2.000 us    |      }
+ 0)   3.000 us    |      fd_install();
+ 0) + 80.010 us   |    }
+ 0) + 90.010 us   |  }
+";
+        let (frames, _) = parse(t);
+        let names: Vec<&str> = frames.iter().map(|f| f.func.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "__x64_sys_socket",
+                "__sys_socket",
+                "__sock_create",
+                "inet_create",
+                "sock_alloc_file",
+                "alloc_file_pseudo",
+                "fd_install"
+            ]
+        );
+        assert_eq!(
+            frames[4].ns,
+            Some(2_000),
+            "sock_alloc_file closed by its own brace"
+        );
+        assert_eq!(frames[1].ns, Some(80_010));
+    }
+
+    /// The callers come from a capture under the nop tracer, the graph from a later one.
+    #[test]
+    fn callers_from_a_nop_capture() {
+        let text = format!(
+            "# tracer: nop
+  userspace_test-123     [000] ...1.    38.533463: rsm_user: (__x64_sys_socket+0x4/0x90)
+  userspace_test-123     [000] ...1.    38.533470: <stack trace>
+ => kprobe_trace_func
+ => __x64_sys_socket
+ => do_syscall_64
+ => entry_SYSCALL_64_after_hwframe
+  userspace_test-123     [000] ...1.    38.533500: rsm_kern: (sock_create_kern+0x4/0x40)
+  userspace_test-123     [000] ...1.    38.533510: <stack trace>
+ => kprobe_dispatcher
+ => sock_create_kern
+ => rust_sockmod::ioctl::create
+ => __x64_sys_ioctl
+ => do_syscall_64
+# tracer: function_graph
+{SAMPLE}"
+        );
+        let (_, stacks) = parse(&text);
+        let names: Vec<&str> = stacks.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["rsm_user", "rsm_kern", "rsm_user"]);
+        assert_eq!(
+            callers(&stacks[1].1, "sock_create_kern"),
+            [
+                "do_syscall_64",
+                "__x64_sys_ioctl",
+                "rust_sockmod::ioctl::create"
+            ]
+        );
+        let r = analyse(text);
+        assert_eq!(
+            r.kernel.callers,
+            [
+                "do_syscall_64",
+                "__x64_sys_ioctl",
+                "rust_sockmod::ioctl::create"
+            ]
+        );
+        assert_eq!(event_name("# tracer: nop"), None);
+    }
+
+    /// A probe that fires inside a graphed function puts its handler in the graph: the check
+    /// names it; a slub hook point named after kprobes and a stack walk alone are not.
+    #[test]
+    fn machinery_in_the_graph_is_named() {
+        let machinery = |text: &str| {
+            analyse(text.to_string())
+                .checks
+                .into_iter()
+                .find(|(what, _)| what.contains("no kprobe handler"))
+                .unwrap()
+        };
+        let (what, ok) = machinery(SAMPLE);
+        assert!(ok, "{what}");
+        let dirty = SAMPLE.replace(
+            " 0)   5.127 us    |      update_socket_protocol();",
+            " 0)               |      kprobe_ftrace_handler() {
+ 0)   1.000 us    |        get_kprobe();
+ 0)   1.000 us    |        stack_trace_save();
+ 0)   3.000 us    |      }
+ 0)   1.000 us    |      slab_attach_kprobe_locked();",
+        );
+        let (what, ok) = machinery(&dirty);
+        assert!(!ok);
+        assert!(
+            what.ends_with(": get_kprobe, kprobe_ftrace_handler"),
+            "{what}"
+        );
+    }
+
+    #[test]
+    fn first_whole_skips_a_cut_graph() {
+        let (frames, _) = parse(SAMPLE);
+        let whole = subtree(&frames, "__x64_sys_socket");
+        // A pair whose graph was cut below __sys_socket (as an interrupt or a lost page can).
+        let cut: Vec<Frame> = whole.iter().take(2).cloned().collect();
+        let chain = [
+            "__x64_sys_socket",
+            "__sys_socket",
+            "__sock_create",
+            "inet_create",
+        ];
+        assert!(!has_chain(&cut, &chain));
+        let (g, n) = first_whole(&[cut.clone(), whole.clone(), whole.clone()], &chain);
+        assert_eq!((g, n), (whole.clone(), 2));
+        let (g, n) = first_whole(&[cut.clone(), cut.clone()], &chain);
+        assert_eq!((g, n), (cut, 0), "none whole: the first shown, counted 0");
+        assert_eq!(first_whole(&[], &chain), (Vec::new(), 0));
     }
 
     #[test]
