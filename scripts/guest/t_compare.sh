@@ -86,7 +86,9 @@ python3 -c "import json; d = json.load(open('$OUT/scale.json')); print(f\"scale:
 check "trace: every expected frame present" test "$rc" = 0
 grep '^\(FAIL\|ok\) .*pairs whole' "$OUT/trace.txt" | diag
 check "trace: the paths join at __sock_create" grep -q "__sock_create  <== paths join" "$OUT/trace.txt"
-check "trace: tracefs left clean (nop tracer)" test "$(cat /sys/kernel/tracing/current_tracer)" = nop
+# shellcheck disable=SC2016 # The inner shell expands it.
+check "trace: tracefs left clean (nop tracer, no kprobe event)" \
+    sh -c 'test "$(cat /sys/kernel/tracing/current_tracer)" = nop && ! grep -q rsm_ /sys/kernel/tracing/kprobe_events'
 
 # Bad input: a clear message, a distinct exit code, never a panic. Bad arguments get clap's whole
 # message (the error, the usage, a pointer to --help); the program's own errors one line.

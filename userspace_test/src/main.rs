@@ -567,14 +567,15 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                         trace::run(&dev).map_err(|e| (exit::TRACING, format!("trace: {e}")))?
                     }
                 };
-            if let Some(path) = raw {
-                std::fs::write(&path, &r.raw)
-                    .map_err(|e| (exit::ENVIRONMENT, format!("--raw {}: {e}", path.display())))?;
-            }
             if json {
                 print_json(&r)?;
             } else {
                 trace::print(&r);
+            }
+            // After the results: a file that cannot be written does not hide them.
+            if let Some(path) = raw {
+                std::fs::write(&path, &r.raw)
+                    .map_err(|e| (exit::ENVIRONMENT, format!("--raw {}: {e}", path.display())))?;
             }
             failed_if(
                 r.checks.iter().filter(|(_, ok)| !ok).count(),

@@ -35,12 +35,39 @@ fn tracing_machinery(name: &str) -> bool {
     PROBE_FRAMES.contains(&name) || name.starts_with("kprobe_") || name == "get_kprobe"
 }
 
-/// A frame an interrupt leaves at the depth of the interrupted function's calls.
+/// A preemption (at an interrupt's exit, or where the task gives way): `__schedule` is
+/// notrace, so its callees land at the depth where the task was, beside its own calls. The
+/// debug kernel's shapes: `rcu_note_context_switch, _raw_spin_lock_nested, update_rq_clock,
+/// pick_task_fair, put_prev_task_fair, set_next_task_fair, __srcu_check_read_flavor,
+/// __traceiter_sched_switch, finish_task_switch` (switched out and back) or `...,
+/// pick_task_fair, __balance_callbacks, _raw_spin_unlock` (kept running).
+const SCHED_FRAMES: &[&str] = &[
+    "preempt_schedule_irq",
+    "rcu_note_context_switch",
+    "_raw_spin_lock_nested",
+    "update_rq_clock",
+    "__srcu_check_read_flavor",
+    "__traceiter_sched_switch",
+    "finish_task_switch",
+    "__balance_callbacks",
+];
+
+/// A frame a preemption leaves (see [`SCHED_FRAMES`]).
+fn sched_frame(name: &str) -> bool {
+    SCHED_FRAMES.contains(&name)
+        || name.starts_with("pick_task_")
+        || name.starts_with("put_prev_task_")
+        || name.starts_with("set_next_task_")
+}
+
+/// A frame an interrupt or a preemption leaves at the depth of the interrupted function's
+/// calls.
 fn irq_frame(name: &str) -> bool {
     name == "irq_enter_rcu"
         || IRQ_NOISE.contains(&name)
         || IRQ_EXIT.contains(&name)
         || name.starts_with("__sysvec_")
+        || sched_frame(name)
 }
 
 /// Frames of the tracing machinery at the top of a kprobe stack trace.
@@ -209,17 +236,24 @@ impl Drop for Cleanup {
 }
 
 /// Disables the two kprobe events, detaches their triggers and deletes them (those already
-/// gone are skipped).
+/// gone are skipped). Every step is tried; the first error is returned.
 fn remove_probes() -> Result<(), String> {
+    let mut first = Ok(());
     for ev in ["rsm_user", "rsm_kern"] {
         if !Path::new(&format!("{T}/events/kprobes/{ev}")).exists() {
             continue;
         }
-        write(&format!("events/kprobes/{ev}/enable"), "0")?;
-        write(&format!("events/kprobes/{ev}/trigger"), "!stacktrace")?;
-        append("kprobe_events", &format!("-:{ev}\n"))?;
+        for step in [
+            write(&format!("events/kprobes/{ev}/enable"), "0"),
+            write(&format!("events/kprobes/{ev}/trigger"), "!stacktrace"),
+            append("kprobe_events", &format!("-:{ev}\n")),
+        ] {
+            if first.is_ok() {
+                first = step;
+            }
+        }
     }
-    Ok(())
+    first
 }
 
 fn ensure_tracefs() -> Result<(), String> {
@@ -251,6 +285,9 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
     // interrupted function's next call, kept (an exit frame this list does not know stays
     // visible as noise rather than hiding the path's own calls).
     let mut irq_at: Option<usize> = None;
+    // A preemption inside that footprint took the runqueue lock (`_raw_spin_lock_nested`):
+    // the `_raw_spin_unlock*` that releases it is the scheduler's too.
+    let mut rq_locked = false;
     let mut noise_at: Option<usize> = None;
     // Functions entered and not yet left: (depth, index in `frames`).
     let mut open: Vec<(usize, Option<usize>)> = Vec::new();
@@ -303,13 +340,32 @@ pub fn parse(trace: &str) -> (Vec<Frame>, Vec<(String, Vec<String>)>) {
             .or_else(|| body.strip_suffix("();"))
         {
             if let Some(d) = irq_at {
-                if depth > d || (depth == d && irq_frame(name)) {
+                if depth > d {
+                    continue;
+                }
+                if depth == d && irq_frame(name) {
+                    rq_locked = match name {
+                        "_raw_spin_lock_nested" => true,
+                        "finish_task_switch" => false,
+                        _ => rq_locked,
+                    };
+                    continue;
+                }
+                if depth == d && rq_locked && name.starts_with("_raw_spin_unlock") {
+                    rq_locked = false;
                     continue;
                 }
                 irq_at = None;
+                rq_locked = false;
             }
-            if name == "irq_enter_rcu" {
+            // An interrupt's footprint starts at irq_enter_rcu, a preemption's at its first
+            // frame (either may come without the other).
+            if matches!(
+                name,
+                "irq_enter_rcu" | "preempt_schedule_irq" | "rcu_note_context_switch"
+            ) {
                 irq_at = Some(depth);
+                rq_locked = false;
                 continue;
             }
 
@@ -395,7 +451,9 @@ pub fn subtrees(frames: &[Frame], root: &str) -> Vec<Vec<Frame>> {
 /// Callers from a kprobe stack trace, outermost first, without the probe machinery.
 pub fn callers(stack: &[String], probed: &str) -> Vec<String> {
     let from = stack.iter().position(|f| f == probed).unwrap_or(0);
-    let mut v: Vec<String> = stack[from + 1..]
+    let mut v: Vec<String> = stack
+        .get(from + 1..)
+        .unwrap_or_default()
         .iter()
         .filter(|f| !PROBE_FRAMES.contains(&f.as_str()))
         .map(|f| demangle(f))
@@ -509,8 +567,8 @@ fn capture(dev: &Device, pairs: usize) -> Result<String, String> {
 }
 
 /// Two captures, never at once: the callers from kprobe stack traces under the nop tracer,
-/// then the graphs under function_graph without the probes (a probe firing inside a graphed
-/// function puts its handler and its stack walk in the graph).
+/// then the graphs under function_graph without the probes (only disabled, a probe with a
+/// trigger still fires, and its handler landed in the graph: the "no kprobe handler" check).
 pub fn run(dev: &Device) -> Result<TraceResult, String> {
     ensure_tracefs()?;
     let _cleanup = Cleanup;
@@ -1021,5 +1079,137 @@ mod tests {
         assert_eq!(demangle("do_syscall_64+0x5d/0x150"), "do_syscall_64");
         let m = "_RNvCs1234567_12rust_sockmod6create";
         assert_eq!(demangle(m), "rust_sockmod::create");
+    }
+}
+
+#[cfg(test)]
+/// Preemptions in the debug kernel's traces (lines from its raw traces) and a cut `--from` file.
+mod preemption_tests {
+    use super::*;
+    const SCHED: &[&str] = &[
+        "preempt_schedule_irq",
+        "rcu_note_context_switch",
+        "_raw_spin_lock_nested",
+        "update_rq_clock",
+        "pick_task_fair",
+        "__balance_callbacks",
+    ];
+    fn leaked(t: &str) -> Vec<String> {
+        parse(t)
+            .0
+            .into_iter()
+            .filter(|f| SCHED.contains(&f.func.as_str()))
+            .map(|f| format!("{}@{}", f.func, f.depth))
+            .collect()
+    }
+    /// raw-2.txt lines 456-520: preempt_schedule_irq after the debug kernel's irq exit.
+    #[test]
+    fn preemption_in_irq_exit_is_dropped_form1() {
+        let t = r#" 0)               |  sock_create_kern() {
+ 0)               |    __sock_create() {
+ 0) + 13.701 us   |      irq_enter_rcu();
+ 0)               |      __hrtimer_rearm_deferred() {
+ 0)               |        _raw_spin_lock() {
+ 0)   5.689 us    |          do_raw_spin_lock();
+ 0) + 24.146 us   |        }
+ 0) ! 151.766 us  |        }
+ 0)               |        rcu_core_si() {
+ 0)               |          rcu_core() {
+ 0)   7.311 us    |            note_gp_changes();
+ 0) ! 151.026 us  |            rcu_report_qs_rdp();
+ 0)   6.069 us    |            rcu_segcblist_nextgp();
+ 0)   4.176 us    |            rcu_check_gp_start_stall();
+ 0)   4.016 us    |            rcu_segcblist_ready_cbs();
+ 0) ! 210.504 us  |          }
+ 0) ! 219.437 us  |        }
+ 0) ! 390.893 us  |      }
+ 0)   4.176 us    |      idle_cpu();
+ 0)   4.397 us    |      rcu_irq_exit_check_preempt();
+ 0)               |      preempt_schedule_irq() {
+ 0)               |        rcu_note_context_switch() {
+ 0)   4.186 us    |          rcu_qs();
+ 0) + 13.930 us   |        }
+ 0)               |        _raw_spin_lock_nested() {
+ 0)   4.257 us    |          do_raw_spin_lock();
+ 0) + 14.422 us   |        }
+ 0)               |        update_rq_clock() {
+ 0)   3.995 us    |          arch_scale_cpu_capacity();
+ 0) + 13.900 us   |        }
+ 0)               |        pick_task_fair() {
+ 0)               |          update_curr() {
+ 0)   5.489 us    |            update_se();
+ 0)   3.816 us    |            update_deadline();
+ 0)   6.059 us    |            dl_server_update();
+ 0) + 33.069 us   |          }
+ 0)   4.286 us    |          pick_next_entity();
+ 0) + 51.247 us   |        }
+ 0) + 29.014 us   |        __balance_callbacks();
+ 0)               |        _raw_spin_unlock() {
+ 0)   4.527 us    |          do_raw_spin_unlock();
+ 0) + 13.830 us   |        }
+ 0) ! 185.406 us  |      }
+ 0)               |      alloc_inode() {
+"#;
+        let (frames, _) = parse(t);
+        assert!(
+            frames
+                .iter()
+                .any(|f| f.func == "alloc_inode" && f.depth == 2),
+            "{frames:?}"
+        );
+        assert_eq!(leaked(t), Vec::<String>::new());
+    }
+    /// raw-34.txt lines 201-238: __schedule callees directly at the irq depth (no preempt_schedule_irq frame).
+    #[test]
+    fn preemption_in_irq_exit_is_dropped_form2() {
+        let t = r#" 1)               |  __x64_sys_socket() {
+ 1)               |    __sys_socket() {
+ 1)   4.066 us    |      update_socket_protocol();
+ 1)   4.907 us    |        irq_enter_rcu();
+ 1)   3.115 us    |        idle_cpu();
+ 1)               |        __hrtimer_rearm_deferred() {
+ 1)               |          _raw_spin_lock() {
+ 1)   2.143 us    |            do_raw_spin_lock();
+ 1)   7.491 us    |          }
+ 1)               |          tick_program_event() {
+ 1)   6.300 us    |            clockevents_program_event();
+ 1) + 10.906 us   |          }
+ 1)               |          _raw_spin_unlock() {
+ 1)   2.134 us    |            do_raw_spin_unlock();
+ 1)   6.810 us    |          }
+ 1) + 35.363 us   |        }
+ 1)               |        rcu_note_context_switch() {
+ 1)   2.694 us    |          rcu_qs();
+ 1)   9.063 us    |        }
+ 1)               |        _raw_spin_lock_nested() {
+ 1)   2.533 us    |          do_raw_spin_lock();
+ 1)   8.262 us    |        }
+ 1)               |        update_rq_clock() {
+ 1)   2.424 us    |          arch_scale_cpu_capacity();
+ 1)   8.202 us    |        }
+ 1)               |        pick_task_fair() {
+ 1)               |          update_curr() {
+ 1)   3.225 us    |            update_se();
+ 1)   2.424 us    |            update_deadline();
+ 1)   3.345 us    |            dl_server_update();
+ 1) + 19.840 us   |          }
+ 1)   2.584 us    |          pick_next_entity();
+ 1) + 31.167 us   |        }
+ 1)   4.947 us    |        __balance_callbacks();
+ 1)               |        _raw_spin_unlock() {
+ 1)   2.694 us    |          do_raw_spin_unlock();
+ 1)   7.922 us    |        }
+ 1)               |      __sock_create() {
+"#;
+        assert_eq!(leaked(t), Vec::<String>::new());
+    }
+    /// A truncated --from file: a <stack trace> line with no frames.
+    #[test]
+    fn empty_stack_does_not_panic() {
+        let t = r#"  userspace_test-123     [000] .....    96.634290: rsm_user: (__x64_sys_socket+0x4/0x90)
+  userspace_test-123     [000] .....    96.636464: <stack trace>
+"#;
+        let r = analyse(t.to_string());
+        assert!(r.syscall.callers.is_empty());
     }
 }
