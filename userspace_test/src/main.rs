@@ -130,12 +130,8 @@ enum Cmd {
         /// Rounds per case (the median round counts).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
-        /// JSON instead of the lines.
-        #[arg(long)]
-        json: bool,
-        /// Also write the JSON to this file (one run, both forms).
-        #[arg(long, value_name = "FILE")]
-        json_out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        out: Output,
     },
     /// Benchmark: how long the module's netns teardown hook (.pre_exit) takes for a netns with
     /// one kernel socket, with `small` and with `big` other kernel sockets live (the report's
@@ -154,12 +150,8 @@ enum Cmd {
         /// Seconds to wait for one netns to be dismantled.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
-        /// JSON instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Also write the JSON to this file (one run, both forms).
-        #[arg(long, value_name = "FILE")]
-        json_out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        out: Output,
     },
     /// Benchmark: throughput of create+release pairs (RSM_IOC_BENCH) with N threads against 1,
     /// through the module's full path and the bare kernel loop; each thread has its own
@@ -181,22 +173,14 @@ enum Cmd {
         /// Rounds (each: 1 and N threads, both paths; the median counts).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
-        /// JSON instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Also write the JSON to this file (one run, both forms).
-        #[arg(long, value_name = "FILE")]
-        json_out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        out: Output,
     },
     /// Run the request matrix through socket() and through the module, in the caller's and a
     /// fresh netns, as root and unprivileged; judge every row. Exit 1 on any UNEXPECTED row.
     Compare {
-        /// JSON instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Also write the rows as JSON to this file (one run, both forms).
-        #[arg(long, value_name = "FILE")]
-        json_out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        out: Output,
     },
     /// Show what keeps a network namespace alive: a user socket, a default kernel socket, a
     /// "hold" kernel socket. Exit 1 if any step is not observed.
@@ -224,12 +208,8 @@ enum Cmd {
         /// Write an SVG plot of the distributions here.
         #[arg(long)]
         svg: Option<String>,
-        /// JSON instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Also write the JSON to this file (one run, both forms).
-        #[arg(long, value_name = "FILE")]
-        json_out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        out: Output,
     },
     /// Trace one creation through each path (tracefs function_graph + kprobe stacks) and print
     /// the two call chains side by side. Exit 1 if an expected frame is missing.
@@ -431,8 +411,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             big,
             pairs,
             rounds,
-            json,
-            json_out,
+            out,
         } => {
             if small == 0 || big <= small || pairs == 0 || rounds == 0 {
                 return Err((
@@ -443,17 +422,14 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = open_device(&cli.device)?;
             let r = scale::run(&dev, &cli.device, small, big, pairs, rounds)
                 .map_err(|e| (exit::FAILED, e))?;
-            emit(&r, json, json_out.as_deref(), "scale", || {
-                scale::print(&r, pairs, rounds)
-            })
+            out.emit(&r, "scale", || scale::print(&r, pairs, rounds))
         }
         Cmd::NetnsExit {
             small,
             big,
             rounds,
             timeout,
-            json,
-            json_out,
+            out,
         } => {
             if big <= small || rounds == 0 || timeout == 0 {
                 return Err((
@@ -470,13 +446,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 std::time::Duration::from_secs(timeout),
             )
             .map_err(|(code, e)| (code, format!("netns-exit: {e}")))?;
-            emit(
-                &r.to_json(),
-                json,
-                json_out.as_deref(),
-                "netns-exit",
-                || netns_exit::print(&r),
-            )
+            out.emit(&r.to_json(), "netns-exit", || netns_exit::print(&r))
         }
         Cmd::Threads {
             family,
@@ -485,8 +455,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             threads,
             iterations,
             rounds,
-            json,
-            json_out,
+            out,
         } => {
             let req = parse_request(&family, &sock_type, &protocol)?;
             if !(2..=64).contains(&threads) || iterations == 0 || rounds == 0 {
@@ -496,17 +465,13 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 ));
             }
             let r = threads::run(&cli.device, req, threads, iterations, rounds)?;
-            emit(&r.to_json(), json, json_out.as_deref(), "threads", || {
-                threads::print(&r)
-            })
+            out.emit(&r.to_json(), "threads", || threads::print(&r))
         }
-        Cmd::Compare { json, json_out } => {
+        Cmd::Compare { out } => {
             let dev = open_device(&cli.device)?;
             let rows =
                 compare::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("compare: {e}")))?;
-            emit(&rows, json, json_out.as_deref(), "compare", || {
-                compare::print_table(&rows)
-            })?;
+            out.emit(&rows, "compare", || compare::print_table(&rows))?;
             failed_if(
                 rows.iter().filter(|r| r.verdict.is_unexpected()).count(),
                 "UNEXPECTED rows",
@@ -533,8 +498,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             iterations,
             rounds,
             svg,
-            json,
-            json_out,
+            out,
         } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
             let dev = open_device(&cli.device)?;
@@ -546,11 +510,11 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 };
                 (code, format!("bench: {e}"))
             })?;
-            emit(&r, json, json_out.as_deref(), "bench", || bench::print(&r))?;
+            out.emit(&r, "bench", || bench::print(&r))?;
             if let Some(path) = svg {
                 bench::plot(&r, &path)
                     .map_err(|e| (exit::ENVIRONMENT, format!("plot {path}: {e}")))?;
-                if !json {
+                if !out.json {
                     println!("plot: {path}");
                 }
             }
@@ -709,24 +673,35 @@ fn write_json<T: serde::Serialize>(
     })
 }
 
-/// `--json` output of every subcommand.
-/// A result's output: the JSON into `json_out` when given, then the JSON on stdout with
-/// `--json`, else the table (`table`).
-fn emit<T: serde::Serialize>(
-    v: &T,
+/// The output options of the subcommands that print one result: a table, or JSON.
+#[derive(clap::Args, Debug)]
+struct Output {
+    /// JSON instead of the table.
+    #[arg(long)]
     json: bool,
-    json_out: Option<&std::path::Path>,
-    what: &str,
-    table: impl FnOnce(),
-) -> Result<(), (u8, String)> {
-    if let Some(path) = json_out {
-        write_json(path, v, what)?;
+    /// Also write the JSON to this file (one run, both forms).
+    #[arg(long, value_name = "FILE")]
+    json_out: Option<std::path::PathBuf>,
+}
+
+impl Output {
+    /// A result's output: the JSON into `json_out` when given, then the JSON on stdout with
+    /// `--json`, else the table (`table`).
+    fn emit<T: serde::Serialize>(
+        &self,
+        v: &T,
+        what: &str,
+        table: impl FnOnce(),
+    ) -> Result<(), (u8, String)> {
+        if let Some(path) = &self.json_out {
+            write_json(path, v, what)?;
+        }
+        if self.json {
+            return print_json(v);
+        }
+        table();
+        Ok(())
     }
-    if json {
-        return print_json(v);
-    }
-    table();
-    Ok(())
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), (u8, String)> {
