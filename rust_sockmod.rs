@@ -114,9 +114,12 @@ impl kernel::InPlaceModule for RustSockmod {
         let max_sockets = module_parameters::max_sockets.value();
         #[cfg(not(rsm_param_value_copy))]
         let max_sockets = *module_parameters::max_sockets.value();
-        state::init(max_sockets);
+        let state = state::init(max_sockets);
         try_pin_init!(Self {
-            _state: state::StateGuard,
+            _state: {
+                state?;
+                state::StateGuard
+            },
             _pernet: pernet::PernetRegistration::register()?,
             _dev <- register_device(module),
         })

@@ -20,7 +20,7 @@ MUTANTS=(
     "netns-ignored|src/ops.rs|load compare|named by fd, path and pid"
     "no-net-raw-check|src/ops.rs|load compare|opened without CAP_NET_RAW"
     "user-socket-elsewhere|userspace_test/src/compare.rs|load compare|observed by SO_NETNS_COOKIE"
-    "part-stops-early|scripts/guest/t_limits.sh|load limits|part limits: [0-9]+ of 11 planned"
+    "part-stops-early|scripts/guest/t_limits.sh|load limits|part limits: [0-9]+ of 15 planned"
     "part-exits-nonzero|scripts/guest/t_limits.sh|load limits|part limits: .*exit 3"
     "splat-scrolled-away|scripts/guest/t_limits.sh|load limits|dmesg clean \\(the whole run"
     "histogram-off-by-one|src/stats.rs|load kunit|kunit: rust_sockmod_stats.histogram_buckets"
@@ -29,6 +29,8 @@ MUTANTS=(
     "write-runs-one-command|src/device.rs|load text|returns its whole length"
     "release-cause-lost|src/state.rs|load trace|release: the released socket, cause user"
     "netns-exit-takes-others|src/state.rs|load netns|released exactly that socket"
+    "spares-never-taken|src/state.rs|load limits|take 10 spare pairs instead of allocating"
+    "spares-never-kept|src/state.rs|load limits|64 node pairs kept as spares"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
     "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
@@ -126,6 +128,18 @@ T
             if owner == 0 {
                 break;
             }
+T
+    ;;
+    spares-never-taken) cat <<'T'
+        let (socket, by_net) = match with(|s| s.spares.pop()) {
+=====
+        let (socket, by_net) = match with(|_| None::<(TableNode, IndexNode)>) {
+T
+    ;;
+    spares-never-kept) cat <<'T'
+            Some(index) if self.spares.len() < SPARES_MAX => {
+=====
+            Some(index) if self.spares.len() > SPARES_MAX => {
 T
     ;;
     clippy-needless-return) cat <<'T'

@@ -47,8 +47,9 @@ fn step(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result {
             let t1 = shim::now_ns();
             core::hint::black_box((t1.saturating_sub(t0), shim::current_tgid_comm()));
         }
-        RSM_BENCH_STEP_TABLE_NODE => drop(CreateNodes::new()?),
+        RSM_BENCH_STEP_TABLE_NODE => drop(CreateNodes::fresh()?),
         RSM_BENCH_STEP_TABLE_LOCK => {
+            state::with(|_| ())?;
             state::with(|_| ())?;
             state::with(|_| ())?;
         }

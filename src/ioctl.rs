@@ -96,7 +96,7 @@ fn release(r: &mut RsmRelease) -> Result {
 fn info(i: &mut RsmInfo) -> Result {
     state::with(|s| {
         let e = s.sockets().get(&i.id).ok_or(ENOENT)?;
-        let si = e.info();
+        let si = e.info().ok_or(ENOENT)?;
         *i = RsmInfo {
             id: i.id,
             netns_inode: si.netns_inum.into(),

@@ -174,7 +174,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
         out,
         "# rust_sockmod {}\n\
          totals attempts={} ok={} failed={} rejected={} live={} released_user={} released_netns_exit={} released_unload={}\n\
-         limits max_sockets={} max_stat_keys={} stat_keys={} stat_keys_dropped={}\n\
+         limits max_sockets={} max_stat_keys={} stat_keys={} stat_keys_dropped={} spare_nodes={}\n\
          netns alive={} exit_last_ns={} exit_last_sockets={}\n\
          time as_of_ms={:012}\n\
          # sockets: id netns family type protocol state hold ino cookie local pid comm age_ms latency_ns\n",
@@ -191,6 +191,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
         crate::state::MAX_STAT_KEYS,
         s.n_stat_keys,
         s.stat_keys_dropped,
+        s.spare_nodes(),
         crate::pernet::NETNS_ALIVE.load(Relaxed),
         crate::pernet::EXIT_LAST_NS.load(Relaxed),
         crate::pernet::EXIT_LAST_SOCKETS.load(Relaxed),
@@ -271,7 +272,10 @@ fn write_local(out: &mut TextBuf, family: i32, addr: &[u8; 16], port: u16) -> fm
 }
 
 fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
-    let si = e.info();
+    // Every table entry holds its socket (`State`'s invariants); one without is not shown.
+    let Some(si) = e.info() else {
+        return Ok(());
+    };
     write!(out, "socket id={} netns={} ", id, si.netns_inum)?;
     write_fpt(out, si.family, si.sock_type, si.protocol)?;
     write!(

@@ -22,15 +22,25 @@ pub(crate) const MAX_STAT_KEYS: usize = 4096;
 
 /// A live socket and what the report shows about it. The socket itself stays private to this
 /// module: only the table, [`Detached`] and [`InUse`] may own (and so release) it.
+///
+/// `sock` is `Some` for every entry in the table (see [`State`]); it is taken out only when the
+/// entry leaves the table, so that its node can be kept as a spare without dropping the socket
+/// under the state lock.
 pub(crate) struct Entry {
-    sock: Arc<KernelSocket>,
+    sock: Option<Arc<KernelSocket>>,
     pub(crate) meta: Meta,
 }
 
 impl Entry {
-    /// What the socket is (family, type, protocol, state, inode, netns), read from it.
-    pub(crate) fn info(&self) -> SockInfo {
-        self.sock.info()
+    /// What the socket is (family, type, protocol, state, inode, netns), read from it; `None`
+    /// only for an entry that left the table (never seen by a reader).
+    pub(crate) fn info(&self) -> Option<SockInfo> {
+        self.sock.as_ref().map(|s| s.info())
+    }
+
+    /// A counted reference on the socket's netns unless that netns is being dismantled.
+    fn net_ref(&self) -> Option<NetRef> {
+        self.sock.as_ref()?.net_ref()
     }
 }
 
@@ -62,7 +72,7 @@ pub(crate) enum ReleaseCause {
 /// this value is dropped.
 pub(crate) struct Detached {
     // Field order is drop order: the socket first, then the netns reference.
-    _entry: Entry,
+    _sock: Option<Arc<KernelSocket>>,
     _net: NetRef,
 }
 
@@ -93,11 +103,15 @@ impl core::ops::Deref for InUse {
 /// `take_netns`, and nothing else changes either (`sockets` is private; readers get
 /// [`State::sockets`]). The netns teardown finds a netns's sockets only through `by_net`: a
 /// socket missing from it would be released after its netns's protocols freed their state.
+/// Every entry of `sockets` holds its socket (`Entry::sock` is `Some`).
 pub(crate) struct State {
     sockets: RBTree<u64, Entry>,
     /// The same sockets by netns: `(net_id, id)`, so that a netns teardown visits only its own
     /// sockets (`take_netns`), not every live one.
     by_net: RBTree<(usize, u64), ()>,
+    /// Nodes of released sockets, kept for the next creations (at most `SPARES_MAX`; the
+    /// vector's capacity, allocated at init, so that keeping one never allocates).
+    spares: KVec<(TableNode, IndexNode)>,
     pub(crate) stats: RBTree<StatKey, KeyStats>,
     pub(crate) totals: Totals,
     pub(crate) max_sockets: u32,
@@ -106,17 +120,42 @@ pub(crate) struct State {
     pub(crate) n_stat_keys: usize,
 }
 
-/// What keeping one socket needs, allocated before `sock_create_kern()` so that a created
+type TableNode = RBTreeNodeReservation<u64, Entry>;
+type IndexNode = RBTreeNodeReservation<(usize, u64), ()>;
+
+/// Spare node pairs kept from released sockets (each pair: 2 small allocations).
+const SPARES_MAX: usize = 64;
+
+/// What keeping one socket needs, obtained before `sock_create_kern()` so that a created
 /// socket can always be kept: its table node, its netns index node and its shared (`Arc`)
 /// allocation.
 pub(crate) struct CreateNodes {
-    socket: RBTreeNodeReservation<u64, Entry>,
-    by_net: RBTreeNodeReservation<(usize, u64), ()>,
+    socket: TableNode,
+    by_net: IndexNode,
     arc: UniqueArc<core::mem::MaybeUninit<KernelSocket>>,
 }
 
 impl CreateNodes {
+    /// The two nodes of a released socket if a spare pair is kept (one state-lock round trip
+    /// instead of two allocations and, at release, two frees), else fresh ones.
     pub(crate) fn new() -> Result<Self> {
+        let arc = UniqueArc::new_uninit(GFP_KERNEL)?;
+        let (socket, by_net) = match with(|s| s.spares.pop()) {
+            Ok(Some(pair)) => pair,
+            _ => (
+                RBTreeNodeReservation::new(GFP_KERNEL)?,
+                RBTreeNodeReservation::new(GFP_KERNEL)?,
+            ),
+        };
+        Ok(Self {
+            socket,
+            by_net,
+            arc,
+        })
+    }
+
+    /// All three allocated afresh (the bench's allocation step).
+    pub(crate) fn fresh() -> Result<Self> {
         Ok(Self {
             socket: RBTreeNodeReservation::new(GFP_KERNEL)?,
             by_net: RBTreeNodeReservation::new(GFP_KERNEL)?,
@@ -138,6 +177,11 @@ impl State {
     /// The live sockets by id (read-only: see the type invariants).
     pub(crate) fn sockets(&self) -> &RBTree<u64, Entry> {
         &self.sockets
+    }
+
+    /// Node pairs of released sockets kept for the next creations.
+    pub(crate) fn spare_nodes(&self) -> usize {
+        self.spares.len()
     }
 
     /// Counts one `sock_create_kern()` outcome in the totals and its statistics record.
@@ -182,11 +226,43 @@ impl State {
         // SAFETY: The socket goes into the table right here, under the state lock, while the
         // caller still holds the `NetRef` it borrows (its lifetime outlives this call).
         let sock = unsafe { sock.into_kept() };
-        let sock = Arc::from(nodes.arc.write(sock));
+        let sock = Some(Arc::from(nodes.arc.write(sock)));
         self.by_net
             .insert(nodes.by_net.into_node((meta.net_id, id), ()));
         self.sockets
             .insert(nodes.socket.into_node(id, Entry { sock, meta }));
+    }
+
+    /// Takes entry `id` (whose netns is pinned by `net`) out of both trees, keeps their nodes as
+    /// spares while there is room, and accounts for it; its socket is released where the
+    /// returned value is dropped.
+    fn detach(&mut self, id: u64, net: NetRef, cause: ReleaseCause) -> Option<Detached> {
+        let mut e = self.sockets.find_mut(&id)?;
+        let sock = e.get_mut().sock.take();
+        let meta = e.get().meta;
+        // The entry left holds no socket: dropping it (into_reservation) releases nothing.
+        let socket = e.remove_node().into_reservation();
+        let index = self
+            .by_net
+            .find_mut(&(meta.net_id, id))
+            .map(|i| i.remove_node().into_reservation());
+        account_release(&mut self.totals, &mut self.stats, id, &meta, cause);
+        match index {
+            // Within the capacity reserved at init: no allocation under the lock.
+            Some(index) if self.spares.len() < SPARES_MAX => {
+                let _ = self.spares.push_within_capacity((socket, index));
+            }
+            Some(_) => {}
+            // Every entry has its index key (type invariants): a missing one is a bug.
+            None => {
+                kernel::warn_on!(true);
+            }
+        }
+        // INVARIANT: `net` is a counted reference on the socket's netns.
+        Some(Detached {
+            _sock: sock,
+            _net: net,
+        })
     }
 
     /// Takes socket `id` out of the table for release by the caller (outside the lock).
@@ -195,55 +271,34 @@ impl State {
     /// counts it); the caller reports that nothing was released.
     pub(crate) fn take(&mut self, id: u64, cause: ReleaseCause) -> Result<Option<Detached>> {
         let e = self.sockets.get(&id).ok_or(ENOENT)?;
-        let Some(net) = e.sock.net_ref() else {
+        let Some(net) = e.net_ref() else {
             return Ok(None);
         };
-        let entry = self.sockets.remove(&id).ok_or(ENOENT)?;
-        self.by_net.remove(&(entry.meta.net_id, id));
-        account_release(&mut self.totals, &mut self.stats, id, &entry, cause);
-        // INVARIANT: `net` is a counted reference on the socket's netns.
-        Ok(Some(Detached {
-            _entry: entry,
-            _net: net,
-        }))
+        self.detach(id, net, cause).map(Some).ok_or(ENOENT)
     }
 
     /// The first socket with id >= `from` whose netns is not being dismantled, taken out as
     /// [`State::take`] does; with the id to continue from.
     pub(crate) fn take_next(&mut self, from: u64, cause: ReleaseCause) -> Option<(u64, Detached)> {
-        let mut cursor = self.sockets.cursor_lower_bound_mut(&from);
-        while let Some(c) = cursor {
-            let Some(net) = c.current().1.sock.net_ref() else {
-                cursor = c.move_next();
-                continue;
-            };
-            let id = *c.current().0;
-            let (_, node) = c.remove_current();
-            let (_, entry) = node.to_key_value();
-            self.by_net.remove(&(entry.meta.net_id, id));
-            account_release(&mut self.totals, &mut self.stats, id, &entry, cause);
-            // INVARIANT: `net` is a counted reference on the socket's netns.
-            return Some((
-                id + 1,
-                Detached {
-                    _entry: entry,
-                    _net: net,
-                },
-            ));
+        let mut from = from;
+        loop {
+            let c = self.sockets.cursor_lower_bound(&from)?;
+            let (&id, e) = c.current();
+            match e.net_ref() {
+                Some(net) => return self.detach(id, net, cause).map(|d| (id + 1, d)),
+                None => from = id + 1,
+            }
         }
-        None
     }
 
     /// Socket `id`, shared for use outside the lock; ENOENT if there is none, or if its netns
     /// is already being dismantled.
     pub(crate) fn share(&self, id: u64) -> Result<InUse> {
         let e = self.sockets.get(&id).ok_or(ENOENT)?;
-        let net = e.sock.net_ref().ok_or(ENOENT)?;
+        let sock = e.sock.clone().ok_or(ENOENT)?;
+        let net = e.net_ref().ok_or(ENOENT)?;
         // INVARIANT: `net` is a counted reference on the socket's netns.
-        Ok(InUse {
-            sock: e.sock.clone(),
-            _net: net,
-        })
+        Ok(InUse { sock, _net: net })
     }
 
     /// Moves every socket of netns `net_id` out of the table into `out` (no allocation: the
@@ -267,7 +322,7 @@ impl State {
                 kernel::warn_on!(true);
                 continue;
             };
-            account_release(&mut self.totals, &mut self.stats, id, e.get(), cause);
+            account_release(&mut self.totals, &mut self.stats, id, &e.get().meta, cause);
             out.insert(e.remove_node());
             n += 1;
         }
@@ -317,7 +372,7 @@ fn account_release(
     totals: &mut Totals,
     stats: &mut RBTree<StatKey, KeyStats>,
     id: u64,
-    entry: &Entry,
+    meta: &Meta,
     cause: ReleaseCause,
 ) {
     crate::trace::release(id, cause as i32);
@@ -328,7 +383,7 @@ fn account_release(
         ReleaseCause::NetnsExit => totals.released_netns_exit += 1,
         ReleaseCause::Unload => totals.released_unload += 1,
     }
-    if let Some(s) = stats.get_mut(&entry.meta.key) {
+    if let Some(s) = stats.get_mut(&meta.key) {
         s.live = s.live.saturating_sub(1);
         s.released += 1;
     }
@@ -371,21 +426,25 @@ kernel::sync::global_lock! {
     unsafe(uninit) static STATE: Mutex<Option<State>> = None;
 }
 
-/// Sets the state up; called once from the module initialiser.
-pub(crate) fn init(max_sockets: u32) {
+/// Sets the state up; called once from the module initialiser. On error the state stays
+/// absent (every [`with`] returns ENODEV) and the module must not load.
+pub(crate) fn init(max_sockets: u32) -> Result {
     // SAFETY: Called exactly once, from the module initialiser, before any use of `STATE`.
     unsafe { STATE.init() };
     SLOTS.used.store(0, Ordering::Relaxed);
     SLOTS.max.store(u64::from(max_sockets), Ordering::Relaxed);
+    let spares = KVec::with_capacity(SPARES_MAX, GFP_KERNEL)?;
     *STATE.lock() = Some(State {
         sockets: RBTree::new(),
         by_net: RBTree::new(),
+        spares,
         stats: RBTree::new(),
         totals: Totals::default(),
         max_sockets,
         stat_keys_dropped: 0,
         n_stat_keys: 0,
     });
+    Ok(())
 }
 
 /// Runs `f` on the state under the global lock; ENODEV once the module is going away.

@@ -132,9 +132,11 @@ pub const RSM_BENCH_BOOKKEEPING: u32 = 1;
 /// so its excess over `RSM_BENCH_RAW` is that step's cost. NETNS: the caller's netns resolved
 /// (reference taken and dropped). PERMISSION: the CAP_NET_ADMIN check. CLOCK: the two clock
 /// reads around `sock_create_kern()` and the creator's pid and comm. TABLE: the socket kept in
-/// and released from the table (slot, node, one lock to record with its statistics, one to
-/// release). TABLE_NODE and TABLE_LOCK are parts of TABLE: the node's allocation and free, and
-/// two empty lock round trips. NETNS + PERMISSION + CLOCK + TABLE cover the BOOKKEEPING path.
+/// and released from the table (slot; one lock to take a spare node pair, one to record with
+/// its statistics, one to release; the `Arc`). TABLE_NODE and TABLE_LOCK are parts of TABLE:
+/// the three allocations and frees a create makes when no spare pair is kept (table node,
+/// netns-index node, `Arc`), and three empty lock round trips. NETNS + PERMISSION + CLOCK +
+/// TABLE cover the BOOKKEEPING path.
 pub const RSM_BENCH_STEP_NETNS: u32 = 2;
 pub const RSM_BENCH_STEP_PERMISSION: u32 = 3;
 pub const RSM_BENCH_STEP_CLOCK: u32 = 4;

@@ -31,7 +31,7 @@ echo "# netns-exit: teardown of a netns with 1 kernel socket, 10 vs $LIVE other 
 "$UT" netns-exit --small 10 --big "$LIVE" --rounds 5 --json-out "$OUT/netns-exit.json"
 echo
 echo "# threads: inet dgram udp, 2 threads against 1"
-"$UT" threads inet dgram udp --threads 2 --iterations 5000 --rounds 5 --json-out "$OUT/threads.json"
+"$UT" threads inet dgram udp --threads 2 --iterations 5000 --rounds 15 --json-out "$OUT/threads.json"
 # The headline figures in one file (the keys are fixed; "live" says what "100k" was).
 python3 - "$OUT" "$LIVE" "$(uname -r)" <<'EOF_PY'
 import json, sys

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 11
+# plan: 15
 # max_sockets: beyond it, ENOSPC; the table and counters stay consistent.
 
 check "rmmod before reloading with max_sockets=3" unload
@@ -14,3 +14,14 @@ check "the new socket got a fresh id (4)" grep -q "^socket id=4 " "$DEV"
 check "rmmod with live sockets" unload
 check "dmesg reports the sockets released at unload" grep -q "rust_sockmod: released 3 sockets at unload" <<<"$(dmesg)"
 check "insmod again (default limits)" load
+# Released sockets leave their table and index nodes as spares (at most 64 pairs), which the
+# next creations take instead of allocating.
+spares() { head -n 3 "$DEV" | sed -n 's/^limits .*\bspare_nodes=\([0-9]*\).*/\1/p'; }
+check "a fresh module keeps no spare nodes" test "$(spares)" = 0
+for _ in $(seq 70); do cmd "create inet dgram udp"; done
+cmd "release all"
+check "70 sockets released: 64 node pairs kept as spares (the cap)" test "$(spares)" = 64
+for _ in $(seq 10); do cmd "create inet dgram udp"; done
+check "10 creations take 10 spare pairs instead of allocating" test "$(spares)" = 54
+cmd "release all"
+check "released again: back to 64" test "$(spares)" = 64

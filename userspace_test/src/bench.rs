@@ -137,19 +137,19 @@ pub const STEPS: [(u32, &str, &str, bool); 6] = [
     (
         RSM_BENCH_STEP_TABLE,
         "table",
-        "kept in and released from the table: slot, node, 2 locks, stats",
+        "kept in and released from the table: slot, spare nodes, Arc, 3 locks, stats",
         false,
     ),
     (
         RSM_BENCH_STEP_TABLE_NODE,
         "  table: node",
-        "the table's allocations (table node, netns-index node, Arc) and frees alone",
+        "3 allocations+frees (table node, index node, Arc): a create with no spare pair",
         true,
     ),
     (
         RSM_BENCH_STEP_TABLE_LOCK,
         "  table: locks",
-        "two empty state-lock round trips alone",
+        "three empty state-lock round trips alone",
         true,
     ),
 ];
