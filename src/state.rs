@@ -99,8 +99,8 @@ impl core::ops::Deref for InUse {
 /// # Invariants
 ///
 /// `by_net` holds `(e.meta.net_id, id)` for exactly the entries `(id, e)` of `sockets`: both
-/// change together, under the state lock, in `record_success`, `take`, `take_next` and
-/// `take_netns`, and nothing else changes either (`sockets` is private; readers get
+/// change together, under the state lock, in `record_success`, `detach` (for `take` and
+/// `take_next`) and `take_netns`, and nothing else changes either (`sockets` is private; readers get
 /// [`State::sockets`]). The netns teardown finds a netns's sockets only through `by_net`: a
 /// socket missing from it would be released after its netns's protocols freed their state.
 /// Every entry of `sockets` holds its socket (`Entry::sock` is `Some`).
@@ -109,8 +109,10 @@ pub(crate) struct State {
     /// The same sockets by netns: `(net_id, id)`, so that a netns teardown visits only its own
     /// sockets (`take_netns`), not every live one.
     by_net: RBTree<(usize, u64), ()>,
-    /// Nodes of released sockets, kept for the next creations (at most `SPARES_MAX`; the
-    /// vector's capacity, allocated at init, so that keeping one never allocates).
+    /// Nodes of sockets released by id or at unload (`detach`; not by a netns teardown, whose
+    /// nodes go with the batch it releases), kept for the next creations (at most
+    /// `SPARES_MAX`: the vector's capacity, allocated at init, so that keeping one never
+    /// allocates).
     spares: KVec<(TableNode, IndexNode)>,
     pub(crate) stats: RBTree<StatKey, KeyStats>,
     pub(crate) totals: Totals,
@@ -295,8 +297,8 @@ impl State {
     /// is already being dismantled.
     pub(crate) fn share(&self, id: u64) -> Result<InUse> {
         let e = self.sockets.get(&id).ok_or(ENOENT)?;
-        let sock = e.sock.clone().ok_or(ENOENT)?;
         let net = e.net_ref().ok_or(ENOENT)?;
+        let sock = e.sock.clone().ok_or(ENOENT)?;
         // INVARIANT: `net` is a counted reference on the socket's netns.
         Ok(InUse { sock, _net: net })
     }

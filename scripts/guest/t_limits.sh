@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # plan: 15
-# max_sockets: beyond it, ENOSPC; the table and counters stay consistent.
+# max_sockets: beyond it, ENOSPC; the table and counters stay consistent. Then the spare
+# node pairs released sockets leave for the next creations.
 
 check "rmmod before reloading with max_sockets=3" unload
 check "insmod max_sockets=3" load max_sockets=3
