@@ -2,8 +2,10 @@
 # Shared helpers for the in-guest tests. Source after tap.sh.
 DEV=/dev/rust_sockmod
 
-# totals FIELD: one counter from the report header.
-totals() { head -n 3 "$DEV" | sed -n "s/^totals .*\b$1=\([0-9]*\).*/\1/p"; }
+# header_field LINE FIELD: one number from the report header's LINE (totals, limits, netns).
+header_field() { head -n 5 "$DEV" | sed -n "s/^$1 .*\b$2=\([0-9]*\).*/\1/p"; }
+# totals FIELD: one counter of the header's totals line.
+totals() { header_field totals "$1"; }
 # socket_lines: the socket lines of the report.
 socket_lines() { grep '^socket ' "$DEV"; }
 # cmd TEXT: one text command; prints the shell's error on failure.

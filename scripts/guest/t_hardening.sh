@@ -25,7 +25,7 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 netns_count() {
     local prev=-1 now steady=0
     for _ in $(seq 150); do
-        now=$(sed -n 's/^netns alive=\([0-9]*\).*/\1/p' "$DEV")
+        now=$(header_field netns alive)
         if [ "$now" = "$prev" ]; then steady=$((steady + 1)); [ $steady -ge 5 ] && break; else steady=0; fi
         prev=$now; sleep 0.2
     done

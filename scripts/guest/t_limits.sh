@@ -17,7 +17,7 @@ check "dmesg reports the sockets released at unload" grep -q "rust_sockmod: rele
 check "insmod again (default limits)" load
 # Released sockets leave their table and index nodes as spares (at most 64 pairs), which the
 # next creations take instead of allocating.
-spares() { head -n 3 "$DEV" | sed -n 's/^limits .*\bspare_nodes=\([0-9]*\).*/\1/p'; }
+spares() { header_field limits spare_nodes; }
 check "a fresh module keeps no spare nodes" test "$(spares)" = 0
 for _ in $(seq 70); do cmd "create inet dgram udp"; done
 cmd "release all"

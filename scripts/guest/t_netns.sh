@@ -61,7 +61,7 @@ check "a socket in the initial netns beside it" cmd "create inet dgram udp"
 init_id=$(socket_lines | tail -n 1 | sed 's/^socket id=\([0-9]*\) .*/\1/')
 # The hook's figures of the teardown before (red's): the new ones must replace them (the hook
 # stores them after releasing, just after released_netns_exit counts).
-exit_ns() { sed -n 's/^netns alive=[0-9]* exit_last_ns=\([0-9]*\) .*/\1/p' "$DEV"; }
+exit_ns() { header_field netns exit_last_ns; }
 before=$(exit_ns)
 check "unshare -n: create in a throwaway netns (caller's own)" unshare -n bash -c "echo 'create inet dgram udp' > $DEV"
 if wait_for 20 "[ \"\$(totals released_netns_exit)\" = $((base_exit + 5)) ]"; then
