@@ -144,10 +144,7 @@ impl CreateNodes {
         let arc = UniqueArc::new_uninit(GFP_KERNEL)?;
         let (socket, by_net) = match with(|s| s.spares.pop()) {
             Ok(Some(pair)) => pair,
-            _ => (
-                RBTreeNodeReservation::new(GFP_KERNEL)?,
-                RBTreeNodeReservation::new(GFP_KERNEL)?,
-            ),
+            _ => fresh_nodes()?,
         };
         Ok(Self {
             socket,
@@ -158,12 +155,21 @@ impl CreateNodes {
 
     /// All three allocated afresh (the bench's allocation step).
     pub(crate) fn fresh() -> Result<Self> {
+        let (socket, by_net) = fresh_nodes()?;
         Ok(Self {
-            socket: RBTreeNodeReservation::new(GFP_KERNEL)?,
-            by_net: RBTreeNodeReservation::new(GFP_KERNEL)?,
+            socket,
+            by_net,
             arc: UniqueArc::new_uninit(GFP_KERNEL)?,
         })
     }
+}
+
+/// A table node and a netns-index node, allocated afresh.
+fn fresh_nodes() -> Result<(TableNode, IndexNode)> {
+    Ok((
+        RBTreeNodeReservation::new(GFP_KERNEL)?,
+        RBTreeNodeReservation::new(GFP_KERNEL)?,
+    ))
 }
 
 /// Ids of kept sockets: taken before the id is published (copied to the caller), so that the
