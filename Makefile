@@ -6,6 +6,8 @@
 #   make test       set up if needed, build everything, run host tests and VM tests
 #   make test KERNEL=debian, make demo KERNEL=debian: the same on Debian's own kernel image
 #                   (scripts/debian-kernel.sh: no kernel build; the module built for that image)
+#   make test-debug the suite on the debug kernel (KASAN, lockdep, kmemleak) at CI scale
+#   make soak       every part on the debug kernel, hardening at full scale (by hand, ~1 h)
 #   make bench      benchmarks in the VM (table scale; the two paths for UDP, TCP, unix)
 #   make mutants    break scratch copies on purpose; the suite must fail on each
 #   make clean | modules_install | rust-analyzer
@@ -24,7 +26,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 	CLIPPY=$(CLIPPY) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 
-.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug bench userspace mutants
+.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug soak bench userspace mutants
 
 all: modules
 
@@ -67,6 +69,9 @@ test:
 
 test-debug:
 	bash scripts/test.sh debug
+
+soak:
+	RSM_PLAN=soak bash scripts/test.sh debug
 
 bench:
 	bash scripts/bench.sh

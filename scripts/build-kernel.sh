@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the Rust-enabled test kernel and prints its build directory on stdout
 # (also linked as $RSM_CACHE/kernel/FLAVOUR).   usage: [KVER=...] build-kernel.sh [normal|debug]
-# The build directory is keyed by kernel package version, config fragments and toolchain
-# versions; a directory counts as built only once it carries the .complete mark.
+# One build directory per flavour and kernel version, reused (incremental Kbuild) when the
+# config fragments or the toolchain change; it counts as built only while it carries the
+# .complete mark, which records the inputs and the hash of the resulting .config.
 source "$(dirname "$0")/lib.sh"
 source "$RSM_ROOT/scripts/apt.sh"
 
@@ -86,78 +87,88 @@ sel=$(select_kernel) || exit 1
 SRC=$(fetch_source ${sel})
 KVERSION=$(cat "$SRC/.complete")
 [ -x "$RSM_BINDGEN" ] || rsm_die "kernel: $RSM_BINDGEN missing: run scripts/setup.sh"
-# The key: what decides the kernel (the fragments' options, not their comments).
-KEY=$( { echo "$KVERSION tinyconfig"; grep -h '^CONFIG_' "${FRAGS[@]}"; clang-22 --version | head -1; "$RSM_RUSTC" --version;
-         "$RSM_BINDGEN" --version; } | sha256sum | cut -c1-16)
-OUT="$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION-$KEY"
+# What decides the kernel: its version, tinyconfig, the fragments' options (not their comments)
+# and the toolchain. The tree of a flavour and version is one directory, reused: when the
+# inputs change, it is configured afresh from tinyconfig and rebuilt incrementally (Kbuild
+# recompiles what the changed options reach). The resulting .config, with the toolchain,
+# is the tree's identity: its hash is recorded as config= in .complete.
+toolchain() { clang-22 --version | head -1; "$RSM_RUSTC" --version; "$RSM_BINDGEN" --version; }
+INPUTS=$( { echo "$KVERSION tinyconfig"; grep -h '^CONFIG_' "${FRAGS[@]}"; toolchain; } | sha256sum | cut -c1-16)
+OUT="$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION"
 LINK=$(rsm_kernel_link "$FLAVOUR")
+# Trees of the earlier layout (one directory per key: FLAVOUR-VERSION-KEY) are superseded.
+for d in "$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION"-*; do
+    [ -d "$d" ] && [ -f "$d/.complete" ] && grep -q '^key=' "$d/.complete" && rm -rf "$d"
+done
 
-if [ -f "$OUT/.complete" ] && [ -f "$OUT/arch/x86/boot/bzImage" ]; then
+if [ -f "$OUT/.complete" ] && grep -qxF "inputs=$INPUTS" "$OUT/.complete" && [ -f "$OUT/arch/x86/boot/bzImage" ]; then
     ln -sfn "$OUT" "$LINK"
     rsm_log "kernel ($FLAVOUR): cached build $OUT"
     echo "$OUT"
     exit 0
 fi
 
-# Unfinished builds of this flavour (an interrupted or failed build, any key) are never used:
-# remove them so the cache does not grow with them.
-for d in "$RSM_CACHE/kernel/builds/$FLAVOUR"-*; do
-    [ -d "$d" ] && [ ! -f "$d/.complete" ] && [ "$d" != "$OUT" ] && rm -rf "$d"
-done
-rm -rf "$OUT"; mkdir -p "$OUT"
+# reuse: the tree holds an earlier build (finished for other inputs, or interrupted).
+reuse=""; prev=""
+[ -f "$OUT/.config" ] && reuse=1 && prev=$(sed -n 's/^config=//p' "$OUT/.complete" 2>/dev/null || true)
+# From here on the tree is not a finished build of anything until .complete is written again.
+rm -f "$OUT/.complete"; mkdir -p "$OUT"
 log="$RSM_LOGS/kernel-$FLAVOUR-build.log"
 mapfile -t KMAKE < <(rsm_kmake_args)
-# C objects through ccache (its own directory in the cache): a build with another fragment, or
-# the other flavour, recompiles only the C files whose preprocessed source changed. Rust
-# objects are not cached (every Rust crate is rebuilt when the configuration changes).
+# C objects through ccache (its own directory in the cache): a tree of the other flavour or
+# version recompiles only the C files whose preprocessed source changed. Rust objects are not
+# cached (Kbuild rebuilds every Rust crate when the configuration changes).
 export CCACHE_DIR="$RSM_CACHE/ccache" CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_BASEDIR="$RSM_CACHE"
 KMAKE+=("CC=ccache clang$RSM_LLVM_SUFFIX")
 kmake() { make -C "$SRC" O="$OUT" "${KMAKE[@]}" "$@"; }
 
-rsm_log "kernel ($FLAVOUR): configuring $KVERSION in $OUT"
+rsm_log "kernel ($FLAVOUR): configuring $KVERSION in $OUT${reuse:+ (reusing the tree of an earlier build)}"
 {
     kmake rustavailable && kmake tinyconfig \
         && KCONFIG_CONFIG="$OUT/.config" "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${FRAGS[@]}" \
         && kmake olddefconfig
 } >"$log" 2>&1 || rsm_die "kernel ($FLAVOUR): configuration failed" "$log"
 verify_config "$OUT/.config" || rsm_die "kernel ($FLAVOUR): config lost required options (see lines above; CONFIG_RUST is dropped when the Rust toolchain check fails)" "$log"
+CONFIG=$( { grep '^CONFIG_' "$OUT/.config"; toolchain; } | sha256sum | cut -c1-16)
+if [ -n "$prev" ] && [ "$prev" = "$CONFIG" ]; then
+    rsm_log "kernel ($FLAVOUR): the new inputs give the same .config as the tree's build: checking it is up to date"
+fi
 
 start=$(date +%s)
 ccache --zero-stats >/dev/null 2>&1 || true
-# Progress: steps done against the last build of this flavour (its step count and time, kept
-# in .last-build-FLAVOUR); the time left at the pace of this build so far.
+# Progress: compiles done against the last from-scratch build of this flavour (its count and
+# time, kept in .last-build-FLAVOUR); the time left at the pace of this build so far.
 last="$RSM_CACHE/kernel/.last-build-$FLAVOUR"
-steps_done() { grep -cE '^\s+(CC|RUSTC|LD|AR|AS|BINDGEN)' "$log" || true; }
+compiles() { grep -cE '^\s+(CC|CC \[M\]|RUSTC|RUSTC \[M\]|AS|BINDGEN)\s' "$log" || true; }
 last_steps=$(sed -n 's/^steps=//p' "$last" 2>/dev/null || true)
-rsm_log "kernel ($FLAVOUR): building with $(nproc) jobs; progress every 30 s${last_steps:+ (of about $last_steps steps, as the last $FLAVOUR build: $(sed -n 's/^what=//p' "$last"))}; log: $log"
+[ -z "$reuse" ] || last_steps=""
+rsm_log "kernel ($FLAVOUR): building with $(nproc) jobs; progress every 30 s${last_steps:+ (of about $last_steps compiles, as the last $FLAVOUR build from scratch: $(sed -n 's/^what=//p' "$last"))}; log: $log"
 kmake -j"$(nproc)" all >>"$log" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
     sleep 30 &
     wait $! || true
     kill -0 "$pid" 2>/dev/null || break
-    n=$(steps_done)
+    n=$(compiles)
     el=$(( $(date +%s) - start )); eta=""
     if [ -n "$last_steps" ] && [ "$n" -gt 0 ]; then
         pct=$(( n * 100 / last_steps )); [ "$pct" -le 99 ] || pct=99
         left=$(( last_steps > n ? el * (last_steps - n) / n : 0 ))
         eta=" ($pct%, about $(rsm_fmt_secs "$left") left)"
     fi
-    rsm_log "kernel ($FLAVOUR): $(rsm_fmt_secs "$el") elapsed, $n build steps done$eta, last: $(grep -E '^\s+(CC|RUSTC|LD)' "$log" | tail -1 | tr -s ' ' | cut -c1-60)"
+    rsm_log "kernel ($FLAVOUR): $(rsm_fmt_secs "$el") elapsed, $n compiles done$eta, last: $(grep -E '^\s+(CC|RUSTC|LD)' "$log" | tail -1 | tr -s ' ' | cut -c1-60)"
 done
 wait "$pid" || rsm_die "kernel ($FLAVOUR): build failed" "$log"
 secs=$(( $(date +%s) - start ))
+n=$(compiles)
 ccache_stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" {h += $2} $1 == "cache_miss" {m = $2} END {printf "%d hits, %d misses", h, m}')
 # shellcheck disable=SC2015 # rsm_die when any of the files is missing, as meant.
 [ -f "$OUT/arch/x86/boot/bzImage" ] && [ -f "$OUT/rust/libkernel.rmeta" ] && [ -f "$OUT/Module.symvers" ] \
     || rsm_die "kernel ($FLAVOUR): build finished without bzImage/libkernel.rmeta/Module.symvers" "$log"
-{ echo "version=$KVERSION"; echo "key=$KEY"; echo "build_seconds=$secs"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"
-{ echo "steps=$(steps_done)"; echo "what=$KVERSION in $(rsm_fmt_secs "$secs")"; } > "$last"
+how=$([ -n "$reuse" ] && echo incremental || echo "from scratch")
+{ echo "version=$KVERSION"; echo "inputs=$INPUTS"; echo "config=$CONFIG"; echo "build_seconds=$secs"
+  echo "build=$how"; echo "compiles=$n"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"
+[ -n "$reuse" ] || { echo "steps=$n"; echo "what=$KVERSION in $(rsm_fmt_secs "$secs")"; } > "$last"
 ln -sfn "$OUT" "$LINK"
-# Builds of this flavour and version with another configuration are superseded: remove them
-# (other versions stay: 7.2 and 7.3 are both in use).
-for d in "$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION"-*; do
-    [ -d "$d" ] && [ "$d" != "$OUT" ] && rm -rf "$d"
-done
-rsm_log "kernel ($FLAVOUR): built in $(rsm_fmt_secs "$secs") (ccache: $ccache_stats) -> $OUT"
+rsm_log "kernel ($FLAVOUR): built $KVERSION $how in $(rsm_fmt_secs "$secs"): $n compiles (ccache: $ccache_stats) -> $OUT"
 echo "$OUT"
