@@ -31,6 +31,11 @@ MUTANTS=(
     "netns-exit-takes-others|src/state.rs|load netns|released exactly that socket"
     "spares-never-taken|src/state.rs|load limits|take 10 spare pairs instead of allocating"
     "spares-never-kept|src/state.rs|load limits|64 node pairs kept as spares"
+    "bind-unchecked|src/ops.rs|load perm|nocap: bind [0-9]+ 8095 refused"
+    "listen-unchecked|src/ops.rs|load perm|passed: listen [0-9]+ refused"
+    "release-unchecked|src/ops.rs|load perm|userns: RSM_IOC_RELEASE of [0-9]+ refused"
+    "release-all-unfiltered|src/ops.rs|load perm|releases none of full root's sockets"
+    "reset-unchecked|src/ops.rs|load perm|nocap: RSM_IOC_RESET_STATS refused"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
     "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
@@ -46,6 +51,45 @@ mutation_text() {
         NetnsSel::Fd(fd) => NetRef::from_fd(*fd).map(|_| NetRef::current()),
         NetnsSel::Path(p) => NetRef::from_path(p).map(|_| NetRef::current()),
         NetnsSel::Pid(pid) => NetRef::from_pid(*pid).map(|_| NetRef::current()),
+T
+    ;;
+    bind-unchecked) cat <<'T'
+        "bind refused: no CAP_NET_ADMIN over the socket's netns",
+    )?;
+=====
+        "bind refused: no CAP_NET_ADMIN over the socket's netns",
+    )
+    .or(Ok::<(), Error>(()))?;
+T
+    ;;
+    listen-unchecked) cat <<'T'
+        "listen refused: no CAP_NET_ADMIN over the socket's netns",
+    )?;
+=====
+        "listen refused: no CAP_NET_ADMIN over the socket's netns",
+    )
+    .or(Ok::<(), Error>(()))?;
+T
+    ;;
+    release-unchecked) cat <<'T'
+        "release refused: no CAP_NET_ADMIN over the socket's netns",
+    )?;
+=====
+        "release refused: no CAP_NET_ADMIN over the socket's netns",
+    )
+    .or(Ok::<(), Error>(()))?;
+T
+    ;;
+    release-all-unfiltered) cat <<'T'
+                let allowed = net.file_capable(file, CAP_NET_ADMIN);
+=====
+                let allowed = net.file_capable(file, CAP_NET_ADMIN) | true;
+T
+    ;;
+    reset-unchecked) cat <<'T'
+    if !shim::file_capable_host(file, CAP_NET_ADMIN) {
+=====
+    if !shim::file_capable_host(file, CAP_NET_ADMIN) && false {
 T
     ;;
     no-net-raw-check) cat <<'T'

@@ -63,10 +63,10 @@ fn pair(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result<u6
     let t0 = shim::now_ns();
     match mode {
         RSM_BENCH_BOOKKEEPING => {
-            ops::release(ops::create(file, req, |_| Ok(()))?.id)?;
+            ops::release(file, ops::create(file, req, |_| Ok(()))?.id)?;
         }
         RSM_BENCH_STEP_TABLE => {
-            ops::release(ops::keep::<Untimed>(net, req, |_| Ok(()))?.id)?;
+            ops::release(file, ops::keep::<Untimed>(net, req, |_| Ok(()))?.id)?;
         }
         mode => {
             step(file, net, req, mode)?;

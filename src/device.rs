@@ -36,11 +36,11 @@ fn run(file: &LocalFile, line: &[u8]) -> Result {
     })?;
     match cmd {
         Command::Create(req) => ops::create(file, &req, |_| Ok(())).map(|_| ()),
-        Command::Bind(id, port) => ops::bind(id, port),
-        Command::Listen(id, backlog) => ops::listen(id, backlog),
-        Command::Release(id) => ops::release(id).map(|_| ()),
-        Command::ReleaseAll => ops::release_all().map(|_| ()),
-        Command::ResetStats => ops::reset_stats(),
+        Command::Bind(id, port) => ops::bind(file, id, port),
+        Command::Listen(id, backlog) => ops::listen(file, id, backlog),
+        Command::Release(id) => ops::release(file, id).map(|_| ()),
+        Command::ReleaseAll => ops::release_all(file).map(|_| ()),
+        Command::ResetStats => ops::reset_stats(file),
     }
 }
 

@@ -3,6 +3,7 @@
  * C shim of rust_sockmod: only what Rust cannot reach in both 7.2 and 7.3 (src/shim.rs says
  * why for each); the logic is Rust.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/namei.h>
@@ -11,6 +12,7 @@
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/sock_diag.h>
+#include <linux/user_namespace.h>
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -48,6 +50,12 @@ unsigned int rsm_net_inum(const struct net *net)
 struct user_namespace *rsm_net_user_ns(const struct net *net)
 {
 	return net->user_ns;
+}
+
+/* Whether the opener of @file has @cap over the initial user namespace (host-wide rights). */
+bool rsm_file_capable_init_ns(const struct file *file, int cap)
+{
+	return file_ns_capable(file, &init_user_ns, cap);
 }
 
 int rsm_sock_somaxconn(struct socket *sock)

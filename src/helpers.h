@@ -8,6 +8,7 @@
 struct net;
 struct socket;
 struct user_namespace;
+struct file;
 
 /* Mirrored by `RsmSockInfo` in src/shim.rs. */
 struct rsm_sock_info {
@@ -29,6 +30,7 @@ struct net *rsm_maybe_get_net(struct net *net);
 bool rsm_net_alive(const struct net *net);
 unsigned int rsm_net_inum(const struct net *net);
 struct user_namespace *rsm_net_user_ns(const struct net *net);
+bool rsm_file_capable_init_ns(const struct file *file, int cap);
 int rsm_sock_somaxconn(struct socket *sock);
 struct net *rsm_get_net_ns_by_path(const char *path);
 void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out);

@@ -84,10 +84,10 @@ fn create(file: &File, arg: usize) -> Result<isize> {
     Ok(0)
 }
 
-fn release(r: &mut RsmRelease) -> Result {
+fn release(file: &File, r: &mut RsmRelease) -> Result {
     r.released = match (r.flags, r.id, r.reserved) {
-        (0, id, 0) if id != 0 => ops::release(id)?,
-        (RSM_RELEASE_ALL, 0, 0) => ops::release_all()?,
+        (0, id, 0) if id != 0 => ops::release(file, id)?,
+        (RSM_RELEASE_ALL, 0, 0) => ops::release_all(file)?,
         _ => return Err(EINVAL),
     };
     Ok(())
@@ -155,7 +155,7 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
     }
     match cmd {
         RSM_IOC_CREATE => create(file, arg),
-        RSM_IOC_RELEASE => in_out(arg, release),
+        RSM_IOC_RELEASE => in_out(arg, |r: &mut RsmRelease| release(file, r)),
         RSM_IOC_INFO => in_out(arg, info),
         RSM_IOC_TOTALS => {
             let t = totals()?;
@@ -164,7 +164,7 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
                 .write(&t)?;
             Ok(0)
         }
-        RSM_IOC_RESET_STATS => ops::reset_stats().map(|()| 0),
+        RSM_IOC_RESET_STATS => ops::reset_stats(file).map(|()| 0),
         RSM_IOC_BENCH => in_out(arg, |b: &mut RsmBench| bench::run(file, b)),
         _ => Err(ENOTTY),
     }

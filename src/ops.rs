@@ -10,7 +10,7 @@ use crate::{
     stats::StatKey,
     trace,
 };
-use kernel::{fs::LocalFile, prelude::*, str::CString};
+use kernel::{fs::LocalFile, prelude::*, rbtree::RBTree, str::CString};
 
 const CAP_NET_ADMIN: u32 = 12;
 const CAP_NET_RAW: u32 = 13;
@@ -201,42 +201,122 @@ fn traced(req: &CreateReq, netns: u32, id: u64, res: Result, latency_ns: u64) {
     );
 }
 
-/// Releases socket `id` (ENOENT if unknown), outside the state lock; returns how many were
-/// released (1). A socket whose netns is already being dismantled is left to that netns's
+/// Refuses unless the opener of `file` has CAP_NET_ADMIN over `net`: EPERM, counted in
+/// `rejected`, with `refusal` as one ratelimited dmesg line.
+fn require_admin(file: &LocalFile, net: &NetRef, refusal: &str) -> Result {
+    if net.file_capable(file, CAP_NET_ADMIN) {
+        return Ok(());
+    }
+    shim::pr_info_ratelimited(refusal);
+    Err(rejected(EPERM))
+}
+
+/// Releases socket `id` if the opener of `file` has CAP_NET_ADMIN over its netns (EPERM
+/// otherwise, nothing changed; ENOENT if unknown), outside the state lock; returns how many
+/// were released (1). A socket whose netns is already being dismantled is left to that netns's
 /// `.pre_exit` hook, which releases it at once: 0.
-pub(crate) fn release(id: u64) -> Result<u64> {
+pub(crate) fn release(file: &LocalFile, id: u64) -> Result<u64> {
+    // The check runs outside the lock (an LSM may sleep in it). A socket's netns never
+    // changes and ids are never reused, so the verdict still holds when `take` runs.
+    let Some(net) = state::with(|s| s.net_of(id))?? else {
+        return Ok(0);
+    };
+    require_admin(
+        file,
+        &net,
+        "release refused: no CAP_NET_ADMIN over the socket's netns",
+    )?;
     let taken = state::with(|s| s.take(id, ReleaseCause::User))??;
     Ok(u64::from(taken.is_some()))
 }
 
-/// Binds socket `id` to the any-address and `port`. kernel_bind sleeps: it runs outside the
-/// state lock on a shared reference, which keeps the socket and its netns alive.
-pub(crate) fn bind(id: u64, port: u16) -> Result {
+/// Binds socket `id` to the any-address and `port` if the opener of `file` has CAP_NET_ADMIN
+/// over its netns (EPERM otherwise). kernel_bind sleeps: it runs outside the state lock on a
+/// shared reference, which keeps the socket and its netns alive.
+pub(crate) fn bind(file: &LocalFile, id: u64, port: u16) -> Result {
     let sock = state::with(|s| s.share(id))??;
+    require_admin(
+        file,
+        sock.net(),
+        "bind refused: no CAP_NET_ADMIN over the socket's netns",
+    )?;
     sock.bind_any(port)
 }
 
-/// `listen(backlog)` on socket `id` (outside the state lock, as `bind`).
-pub(crate) fn listen(id: u64, backlog: i32) -> Result {
+/// Runs `listen(backlog)` on socket `id` under the same rule as [`bind`].
+pub(crate) fn listen(file: &LocalFile, id: u64, backlog: i32) -> Result {
     let sock = state::with(|s| s.share(id))??;
+    require_admin(
+        file,
+        sock.net(),
+        "listen refused: no CAP_NET_ADMIN over the socket's netns",
+    )?;
     sock.listen(backlog)
 }
 
-/// Releases every socket (one at a time, each outside the lock); returns how many.
-pub(crate) fn release_all() -> Result<u64> {
+/// Releases every socket whose netns the opener of `file` has CAP_NET_ADMIN over, one at a
+/// time and each outside the lock, and leaves the others; returns how many it released.
+pub(crate) fn release_all(file: &LocalFile) -> Result<u64> {
+    // The verdict per netns, reached outside the lock on the first socket of each; with it a
+    // lock round trip takes the next socket of a judged netns at once. (If a verdict cannot be
+    // kept, that netns is judged again at its next socket.)
+    let mut judged: RBTree<usize, bool> = RBTree::new();
     let mut from = 0;
-    let mut n = 0;
-    while let Some((next, taken)) = state::with(|s| s.take_next(from, ReleaseCause::User))? {
-        drop(taken);
-        from = next;
-        n += 1;
-        if n % 256 == 0 {
+    let mut released = 0;
+    let mut left = 0;
+    let mut rounds = 0u64;
+    loop {
+        match state::with(|s| s.take_next_judged(from, &judged, ReleaseCause::User))? {
+            state::Next::Done => break,
+            state::Next::Taken(next, taken) => {
+                drop(taken);
+                released += 1;
+                from = next;
+            }
+            state::Next::Skipped(next, n) => {
+                left += n;
+                from = next;
+            }
+            state::Next::Unjudged(id, net_id, net) => {
+                let allowed = net.file_capable(file, CAP_NET_ADMIN);
+                drop(net);
+                let _ = judged.try_create_and_insert(net_id, allowed, GFP_KERNEL);
+                if allowed {
+                    if let Some(taken) = state::with(|s| s.take(id, ReleaseCause::User))?
+                        .ok()
+                        .flatten()
+                    {
+                        drop(taken);
+                        released += 1;
+                    }
+                } else {
+                    left += 1;
+                }
+                from = id + 1;
+            }
+        }
+        rounds += 1;
+        if rounds % 256 == 0 {
             let _ = shim::resched_and_signal_pending();
         }
     }
-    Ok(n)
+    if left > 0 {
+        shim::pr_info_ratelimited(
+            "release all: sockets in namespaces without the opener's CAP_NET_ADMIN were left",
+        );
+    }
+    Ok(released)
 }
 
-pub(crate) fn reset_stats() -> Result {
+/// Zeroes the statistics (history only; live sockets stay) if the opener of `file` has
+/// CAP_NET_ADMIN over the initial user namespace: they cover every netns on the host, so a
+/// container's root may not erase the record of the others. EPERM otherwise.
+pub(crate) fn reset_stats(file: &LocalFile) -> Result {
+    if !shim::file_capable_host(file, CAP_NET_ADMIN) {
+        shim::pr_info_ratelimited(
+            "reset refused: no CAP_NET_ADMIN over the initial user namespace",
+        );
+        return Err(rejected(EPERM));
+    }
     state::with(|s| s.reset_stats())
 }

@@ -66,6 +66,8 @@ extern "C" {
     pub(crate) fn rsm_sock_net(sock: *mut bindings::socket) -> *mut bindings::net;
     /// `get_task_comm` (a macro) into `TASK_COMM_LEN` bytes.
     fn rsm_current_comm(comm: *mut c_char);
+    /// `file_ns_capable(file, &init_user_ns, cap)` (`init_user_ns` is not in 7.2's bindings).
+    fn rsm_file_capable_init_ns(file: *const bindings::file, cap: c_int) -> bool;
     /// `cond_resched` (a macro).
     fn rsm_cond_resched();
     /// `__ratelimit` on a `DEFINE_RATELIMIT_STATE` (a static initialiser): one per 200 ms.
@@ -106,6 +108,14 @@ pub(crate) fn current_tgid_comm() -> (i32, [u8; COMM_LEN]) {
     // SAFETY: `comm` is a writable buffer of TASK_COMM_LEN bytes, as get_task_comm requires.
     unsafe { rsm_current_comm(comm.as_mut_ptr().cast()) };
     (tgid, comm)
+}
+
+/// Tells whether the opener of `file` has `cap` over the initial user namespace (rights over
+/// the whole host, not one container).
+pub(crate) fn file_capable_host(file: &kernel::fs::LocalFile, cap: u32) -> bool {
+    // SAFETY: `file` is live for the call; the helper only reads its opener's credentials and
+    // the static `init_user_ns`.
+    unsafe { rsm_file_capable_init_ns(file.as_ptr(), cap as c_int) }
 }
 
 /// Reschedules if needed; true if a signal is pending (long loops stop then).

@@ -86,7 +86,14 @@ pub(crate) struct Detached {
 pub(crate) struct InUse {
     // Field order is drop order: the socket first, then the netns reference.
     sock: Arc<KernelSocket>,
-    _net: NetRef,
+    net: NetRef,
+}
+
+impl InUse {
+    /// The socket's netns (counted while this value lives).
+    pub(crate) fn net(&self) -> &NetRef {
+        &self.net
+    }
 }
 
 impl core::ops::Deref for InUse {
@@ -99,10 +106,11 @@ impl core::ops::Deref for InUse {
 /// # Invariants
 ///
 /// `by_net` holds `(e.meta.net_id, id)` for exactly the entries `(id, e)` of `sockets`: both
-/// change together, under the state lock, in `record_success`, `detach` (for `take` and
-/// `take_next`) and `take_netns`, and nothing else changes either (`sockets` is private; readers get
-/// [`State::sockets`]). The netns teardown finds a netns's sockets only through `by_net`: a
-/// socket missing from it would be released after its netns's protocols freed their state.
+/// change together, under the state lock, in `record_success`, `detach` (for `take`,
+/// `take_next` and `take_next_judged`) and `take_netns`, and nothing else changes either
+/// (`sockets` is private; readers get [`State::sockets`]). The netns teardown finds a netns's
+/// sockets only through `by_net`: a socket missing from it would be released after its netns's
+/// protocols freed their state.
 /// Every entry of `sockets` holds its socket (`Entry::sock` is `Some`).
 pub(crate) struct State {
     sockets: RBTree<u64, Entry>,
@@ -124,6 +132,22 @@ pub(crate) struct State {
 
 type TableNode = RBTreeNodeReservation<u64, Entry>;
 type IndexNode = RBTreeNodeReservation<(usize, u64), ()>;
+
+/// Sockets `take_next_judged` passes over in one call, at most.
+const JUDGED_SKIP_MAX: usize = 256;
+
+/// One step of `release all` ([`State::take_next_judged`]); each variant but `Done` carries
+/// the id to continue from.
+pub(crate) enum Next {
+    /// No socket with an id from there on.
+    Done,
+    /// A socket of an allowed netns, out of the table: released where this is dropped.
+    Taken(u64, Detached),
+    /// Only sockets of refused (or dying) netns passed over: how many were refused.
+    Skipped(u64, u64),
+    /// A socket (its id) of a netns not judged yet: its identity and a reference to judge it.
+    Unjudged(u64, usize, NetRef),
+}
 
 /// Spare node pairs kept from released sockets (each pair: 2 small allocations).
 const SPARES_MAX: usize = 64;
@@ -286,7 +310,7 @@ impl State {
     }
 
     /// The first socket with id >= `from` whose netns is not being dismantled, taken out as
-    /// [`State::take`] does; with the id to continue from.
+    /// [`State::take`] does; with the id to continue from (the unload path).
     pub(crate) fn take_next(&mut self, from: u64, cause: ReleaseCause) -> Option<(u64, Detached)> {
         let mut from = from;
         loop {
@@ -299,6 +323,62 @@ impl State {
         }
     }
 
+    /// A counted reference on socket `id`'s netns, for a check outside the lock: ENOENT if
+    /// there is no such socket, `None` if its netns is already being dismantled.
+    pub(crate) fn net_of(&self, id: u64) -> Result<Option<NetRef>> {
+        Ok(self.sockets.get(&id).ok_or(ENOENT)?.net_ref())
+    }
+
+    /// The next step of `release all` from id `from`, by the verdicts in `judged` (netns
+    /// identity → allowed): the first socket of an allowed netns taken out as [`State::take`]
+    /// does, or the first of a netns not judged yet (with a reference on it, to judge it
+    /// outside the lock). Sockets of refused netns, and of netns being dismantled, are
+    /// passed over: at most `JUDGED_SKIP_MAX` per call, so that the lock is not held long.
+    pub(crate) fn take_next_judged(
+        &mut self,
+        from: u64,
+        judged: &RBTree<usize, bool>,
+        cause: ReleaseCause,
+    ) -> Next {
+        let mut from = from;
+        let mut refused = 0;
+        for _ in 0..JUDGED_SKIP_MAX {
+            let Some(c) = self.sockets.cursor_lower_bound(&from) else {
+                return if refused > 0 {
+                    Next::Skipped(from, refused)
+                } else {
+                    Next::Done
+                };
+            };
+            let (&id, e) = c.current();
+            let net_id = e.meta.net_id;
+            from = id + 1;
+            // (A reference is taken only to be handed out: none is dropped under the lock.)
+            match judged.get(&net_id) {
+                Some(false) => refused += 1,
+                Some(true) => {
+                    // None: its netns's `.pre_exit` hook is about to release it.
+                    if let Some(net) = e.net_ref() {
+                        return match self.detach(id, net, cause) {
+                            Some(d) => Next::Taken(from, d),
+                            None => Next::Skipped(from, refused),
+                        };
+                    }
+                }
+                None => {
+                    if refused > 0 {
+                        // The refused ones first; this socket comes again in the next call.
+                        return Next::Skipped(id, refused);
+                    }
+                    if let Some(net) = e.net_ref() {
+                        return Next::Unjudged(id, net_id, net);
+                    }
+                }
+            }
+        }
+        Next::Skipped(from, refused)
+    }
+
     /// Socket `id`, shared for use outside the lock; ENOENT if there is none, or if its netns
     /// is already being dismantled.
     pub(crate) fn share(&self, id: u64) -> Result<InUse> {
@@ -306,7 +386,7 @@ impl State {
         let net = e.net_ref().ok_or(ENOENT)?;
         let sock = e.sock.clone().ok_or(ENOENT)?;
         // INVARIANT: `net` is a counted reference on the socket's netns.
-        Ok(InUse { sock, _net: net })
+        Ok(InUse { sock, net })
     }
 
     /// Moves every socket of netns `net_id` out of the table into `out` (no allocation: the

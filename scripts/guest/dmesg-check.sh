@@ -16,6 +16,11 @@ kmsg_start() {
     python3 "$(dirname "${BASH_SOURCE[0]}")/kmsg-capture.py" "$KMSG_LOG" & KMSG_PID=$!
     kmsg_sync
 }
+# kmsg_count PATTERN: how many lines of the kernel log since boot match PATTERN, counted in
+# $KMSG_LOG (synced first), not in `dmesg`: the ring wraps (256 KiB), so after an earlier part's
+# flood a line logged now can push out an older matching one and a before/after count taken
+# with `dmesg` stays the same; the capture only grows.
+kmsg_count() { kmsg_sync; grep -c -- "$1" "$KMSG_LOG" || true; }
 kmsg_stop() { [ -n "${KMSG_PID:-}" ] || return 0; kill "$KMSG_PID" 2>/dev/null; wait "$KMSG_PID" 2>/dev/null || true; KMSG_PID=; }
 # kmsg_sync: everything logged before this call is in $KMSG_LOG when it returns (a marker
 # record is written and waited for, up to 20 s).

@@ -73,6 +73,11 @@ struct Cli {
     /// The device.
     #[arg(long, global = true, default_value = DEFAULT_DEVICE)]
     device: String,
+    /// Use this inherited descriptor of the device instead of opening --device (its opener's
+    /// credentials are what the module judges), in the subcommands that open it once (info,
+    /// create, release, reset, ...).
+    #[arg(long, global = true, value_name = "FD")]
+    device_fd: Option<i32>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -110,11 +115,13 @@ enum Cmd {
         #[arg(long)]
         hold: bool,
     },
-    /// Release a socket by id, or all of them.
+    /// Release a socket by id, or all of them (RSM_IOC_RELEASE); prints how many went.
     Release {
         /// A socket id, or "all".
         id: String,
     },
+    /// Zero the statistics: totals but `live`, and the per-key records (RSM_IOC_RESET_STATS).
+    Reset,
     /// Benchmark: create+release cost with few vs many live sockets, and a full read of the
     /// report at that size. Prints figures and the ratio; asserts only correctness.
     Scale {
@@ -316,7 +323,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             Ok(())
         }
         Cmd::Info { id, json } => {
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let i = info::get(&dev, id)
                 .map_err(|e| (exit::REFUSED, format!("info {id}: {e} ({})", e.desc())))?;
             if json {
@@ -341,7 +348,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 .map(sys::open_netns_arg)
                 .transpose()
                 .map_err(|e| (exit::ENVIRONMENT, e))?;
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let sel = match (&nsfile, pid) {
                 (Some(f), _) => Netns::Fd(std::os::fd::AsRawFd::as_raw_fd(f)),
                 (None, Some(pid)) => Netns::Pid(pid),
@@ -363,7 +370,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             sock_type,
             protocol,
         } => {
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             match what.as_str() {
                 "readonly" => {
                     let (good, lines) = match probe::readonly(&dev) {
@@ -393,7 +400,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
         }
         Cmd::Release { id } => {
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let n = if id == "all" {
                 dev.release_all()
             } else {
@@ -404,6 +411,13 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             .map_err(|e| (exit::REFUSED, format!("release: {e} ({})", e.desc())))?;
             println!("released={n}");
+            Ok(())
+        }
+        Cmd::Reset => {
+            let dev = open_device(&cli.device, cli.device_fd)?;
+            dev.reset_stats()
+                .map_err(|e| (exit::REFUSED, format!("reset: {e} ({})", e.desc())))?;
+            println!("statistics reset");
             Ok(())
         }
         Cmd::Scale {
@@ -419,7 +433,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                     "need 0 < small < big, pairs > 0, rounds > 0".into(),
                 ));
             }
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let r = scale::run(&dev, &cli.device, small, big, pairs, rounds)
                 .map_err(|e| (exit::FAILED, e))?;
             out.emit(&r, "scale", || scale::print(&r, pairs, rounds))
@@ -437,7 +451,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                     "need small < big, rounds > 0, timeout > 0".into(),
                 ));
             }
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let r = netns_exit::run(
                 &dev,
                 small,
@@ -468,7 +482,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             out.emit(&r.to_json(), "threads", || threads::print(&r))
         }
         Cmd::Compare { out } => {
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let rows =
                 compare::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("compare: {e}")))?;
             out.emit(&rows, "compare", || compare::print_table(&rows))?;
@@ -478,7 +492,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             )
         }
         Cmd::Lifetime { json } => {
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let steps =
                 lifetime::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("lifetime: {e}")))?;
             if json {
@@ -501,7 +515,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             out,
         } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let r = bench::run(&dev, f, ty, p, iterations, rounds).map_err(|e| {
                 let code = match e {
                     bench::BenchError::Usage(_) => exit::USAGE,
@@ -527,7 +541,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                         (exit::ENVIRONMENT, format!("--from {}: {e}", path.display()))
                     })?),
                     None => {
-                        let dev = open_device(&cli.device)?;
+                        let dev = open_device(&cli.device, cli.device_fd)?;
                         trace::run(&dev).map_err(|e| (exit::TRACING, format!("trace: {e}")))?
                     }
                 };
@@ -555,7 +569,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
         } => {
             let dev = match fd {
                 Some(fd) => Device::from_fd(fd).map_err(|e| (exit::DEVICE, e))?,
-                None => open_device(&cli.device)?,
+                None => open_device(&cli.device, cli.device_fd)?,
             };
             let r = fuzz::run(&dev, seed, count, make_it_fail)
                 .map_err(|e| (exit::ENVIRONMENT, format!("fuzz: {e}")))?;
@@ -599,7 +613,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
         }
         Cmd::Failnth { max_points, json } => {
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let sweeps = failnth::run(&dev, &cli.device, max_points)
                 .map_err(|e| (exit::ENVIRONMENT, format!("failnth: {e}")))?;
             if json {
@@ -615,7 +629,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
         }
         Cmd::Devtest { shared } => {
-            let dev = open_device(&cli.device)?;
+            let dev = open_device(&cli.device, cli.device_fd)?;
             let mut t = tap::Tap::default();
             let res = devtest::run(&dev, &mut t, shared);
             if let Err(e) = &res {
@@ -645,8 +659,13 @@ fn parse_request(
 }
 
 /// The device, or the exit code of a missing one.
-fn open_device(path: &str) -> Result<Device, (u8, String)> {
-    Device::open(path).map_err(|e| (exit::DEVICE, e))
+/// The device: the inherited descriptor `fd` if given, else `path` opened.
+fn open_device(path: &str, fd: Option<i32>) -> Result<Device, (u8, String)> {
+    match fd {
+        Some(fd) => Device::from_fd(fd),
+        None => Device::open(path),
+    }
+    .map_err(|e| (exit::DEVICE, e))
 }
 
 /// Exit 1 (failed checks) when `bad` things of `what` were found.
