@@ -109,8 +109,8 @@ if [ -f "$OUT/.complete" ] && grep -qxF "inputs=$INPUTS" "$OUT/.complete" && [ -
 fi
 
 # reuse: the tree holds an earlier build (finished for other inputs, or interrupted).
-reuse=""; prev=""
-[ -f "$OUT/.config" ] && reuse=1 && prev=$(sed -n 's/^config=//p' "$OUT/.complete" 2>/dev/null || true)
+reuse=""
+[ -f "$OUT/.config" ] && reuse=1
 # From here on the tree is not a finished build of anything until .complete is written again.
 rm -f "$OUT/.complete"; mkdir -p "$OUT"
 log="$RSM_LOGS/kernel-$FLAVOUR-build.log"
@@ -118,21 +118,30 @@ mapfile -t KMAKE < <(rsm_kmake_args)
 # C objects through ccache (its own directory in the cache): a tree of the other flavour or
 # version recompiles only the C files whose preprocessed source changed. Rust objects are not
 # cached (Kbuild rebuilds every Rust crate when the configuration changes).
-export CCACHE_DIR="$RSM_CACHE/ccache" CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_BASEDIR="$RSM_CACHE"
+# Depend mode: a miss is hashed from the compiler's own dependency file (Kbuild's -MMD) instead
+# of a second, preprocessing run of the compiler.
+export CCACHE_DIR="$RSM_CACHE/ccache" CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_BASEDIR="$RSM_CACHE" CCACHE_DEPEND=1
 KMAKE+=("CC=ccache clang$RSM_LLVM_SUFFIX")
 kmake() { make -C "$SRC" O="$OUT" "${KMAKE[@]}" "$@"; }
 
+# The configuration is made in a scratch directory and copied into the tree only when it
+# differs from the tree's: an unchanged .config keeps its time stamp, so Kbuild does not
+# regenerate the configuration headers (which would rebuild every Rust crate).
+CFG="$RSM_CACHE/kernel/builds/.kconfig-$FLAVOUR-$KVERSION"
+mkdir -p "$CFG"
 rsm_log "kernel ($FLAVOUR): configuring $KVERSION in $OUT${reuse:+ (reusing the tree of an earlier build)}"
 {
-    kmake rustavailable && kmake tinyconfig \
-        && KCONFIG_CONFIG="$OUT/.config" "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${FRAGS[@]}" \
-        && kmake olddefconfig
+    make -C "$SRC" O="$CFG" "${KMAKE[@]}" rustavailable && make -C "$SRC" O="$CFG" "${KMAKE[@]}" tinyconfig \
+        && KCONFIG_CONFIG="$CFG/.config" "$SRC/scripts/kconfig/merge_config.sh" -m -O "$CFG" "$CFG/.config" "${FRAGS[@]}" \
+        && make -C "$SRC" O="$CFG" "${KMAKE[@]}" olddefconfig
 } >"$log" 2>&1 || rsm_die "kernel ($FLAVOUR): configuration failed" "$log"
-verify_config "$OUT/.config" || rsm_die "kernel ($FLAVOUR): config lost required options (see lines above; CONFIG_RUST is dropped when the Rust toolchain check fails)" "$log"
-CONFIG=$( { grep '^CONFIG_' "$OUT/.config"; toolchain; } | sha256sum | cut -c1-16)
-if [ -n "$prev" ] && [ "$prev" = "$CONFIG" ]; then
-    rsm_log "kernel ($FLAVOUR): the new inputs give the same .config as the tree's build: checking it is up to date"
+verify_config "$CFG/.config" || rsm_die "kernel ($FLAVOUR): config lost required options (see lines above; CONFIG_RUST is dropped when the Rust toolchain check fails)" "$log"
+if cmp -s "$CFG/.config" "$OUT/.config"; then
+    rsm_log "kernel ($FLAVOUR): the tree's .config is the one these inputs give: checking the tree is up to date"
+else
+    cp "$CFG/.config" "$OUT/.config"
 fi
+CONFIG=$( { grep '^CONFIG_' "$OUT/.config"; toolchain; } | sha256sum | cut -c1-16)
 
 start=$(date +%s)
 ccache --zero-stats >/dev/null 2>&1 || true
