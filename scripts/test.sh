@@ -76,12 +76,12 @@ elif [ "$FLAVOUR" = debug ]; then
 else
     scale=${RSM_SCALE:-quick}; parts=${RSM_PARTS:-$ALL_PARTS}
 fi
-echo "# plan: ${RSM_PLAN:-$FLAVOUR}, hardening scale $scale, parts: $parts"
+echo "# plan: ${RSM_PLAN:-$FLAVOUR}, hardening scale $scale, parts: $parts${RSM_SHUFFLE:+ (shuffled after load, RSM_SHUFFLE=$RSM_SHUFFLE)}"
 # The normal kernel has no KASAN: slub_debug=FZPU poisons freed objects (a use-after-free then
 # oopses visibly) unless the caller chose otherwise.
 [ "$FLAVOUR" != debug ] && export RSM_VM_APPEND=${RSM_VM_APPEND-slub_debug=FZPU}
 bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" \
-    "RSM_KVERSION=$KVERSION RSM_KO=${RSM_KO:-} RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='$parts' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
+    "RSM_KVERSION=$KVERSION RSM_KO=${RSM_KO:-} RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='$parts' RSM_SHUFFLE='${RSM_SHUFFLE:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
 vm_rc=${PIPESTATUS[0]}
 set -e
 g_pass=$(grep '^ok ' "$OUT/guest.tap" | grep -vc '# SKIP' || true)

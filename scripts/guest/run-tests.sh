@@ -19,6 +19,15 @@ source "$HERE/dmesg-check.sh"
 
 # RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
 PARTS=${RSM_PARTS:-load kunit text trace netns perm boundaries modproto limits concurrency compare hardening}
+# RSM_SHUFFLE=SEED: the parts after "load" in an order drawn from SEED (the same seed, the same
+# order): every part sets up what it needs and leaves the module, the protocol modules and the
+# counters as it found them, so any order must pass.
+if [ -n "${RSM_SHUFFLE:-}" ]; then
+    # shellcheck disable=SC2086 # One part name a word.
+    PARTS=$(printf '%s\n' $PARTS | awk -v seed="$RSM_SHUFFLE" \
+        'BEGIN { srand(seed) } $0 == "load" { print "-1\tload"; next } { print rand() "\t" $0 }' \
+        | sort -n | cut -f2 | paste -sd' ')
+fi
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # The plan: the boot check, each part's checks and its completion check, the 3 final checks.
 plan=4
@@ -29,7 +38,7 @@ for part in $PARTS; do
 done
 echo "TAP version 13"
 echo "1..$plan"
-echo "# guest kernel $(uname -r) (linux-source ${RSM_KVERSION:-?}), $(nproc) cpus, parts: $PARTS"
+echo "# guest kernel $(uname -r) (linux-source ${RSM_KVERSION:-?}), $(nproc) cpus, parts: $PARTS${RSM_SHUFFLE:+ (shuffled, RSM_SHUFFLE=$RSM_SHUFFLE)}"
 kmsg_start
 dmesg_clean "boot, before the module"
 dmesg -C

@@ -5,7 +5,7 @@
 # as listen(2) bounds it. Each refusal leaves its rate-limited dmesg line (the limiter lets one
 # line through per 200 ms: each refusal here waits 0.3 s first).
 
-refusal_lines() { dmesg | grep -c "rust_sockmod: $1" || true; }
+refusal_lines() { kmsg_count "rust_sockmod: $1"; }
 
 # --- netns=PATH: lookup only --------------------------------------------------------------------
 rm -f /tmp/rsm_fifo /tmp/rsm_sock; mkfifo /tmp/rsm_fifo

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 27
+# plan: 28
 # userspace_test: compare, lifetime, bench (short), trace, and its handling of bad input.
 
 # tipc and rds have no net-pf alias: load them by name (t_modproto.sh may not have run).
@@ -82,10 +82,14 @@ python3 -c "import json; d = json.load(open('$OUT/scale.json')); print(f\"scale:
 
 # Five pairs are traced; a chain counts if one pair's graph shows it whole (an interrupt or a
 # preemption inside the syscall can cut one graph). The raw tracefs text is kept beside it.
+# It must leave tracefs as it found it: tracing_on on (t_trace.sh needs it so).
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+echo 1 > /sys/kernel/tracing/tracing_on
 "$UT" trace --raw "$OUT/trace-raw.txt" > "$OUT/trace.txt" 2>&1; rc=$?
 check "trace: every expected frame present" test "$rc" = 0
 grep '^\(FAIL\|ok\) .*pairs whole' "$OUT/trace.txt" | diag
 check "trace: the paths join at __sock_create" grep -q "__sock_create  <== paths join" "$OUT/trace.txt"
+check "trace: tracefs left as found (tracing_on=1)" test "$(cat /sys/kernel/tracing/tracing_on)" = 1
 # shellcheck disable=SC2016 # The inner shell expands it.
 check "trace: tracefs left clean (nop tracer, no kprobe event)" \
     sh -c 'test "$(cat /sys/kernel/tracing/current_tracer)" = nop && ! grep -q rsm_ /sys/kernel/tracing/kprobe_events'

@@ -2,6 +2,10 @@
 # plan: 26
 # Target namespaces (bind mount, fd, pid) and both lifetime models across `ip netns del`.
 
+# Stats records outlive their netns until a reset, and a new netns may get the inode number of
+# an earlier part's dead one (proc_alloc_inum takes the lowest free): drop those records, so that
+# blue's stats lines are blue's own.
+cmd "reset stats"
 check "ip netns add blue, red" sh -c "ip netns add blue && ip netns add red"
 blue=$(netns_inode /run/netns/blue); red=$(netns_inode /run/netns/red)
 base_exit=$(totals released_netns_exit)

@@ -2,6 +2,11 @@
 # plan: 59
 # The text command interface and the report's socket and stats sections.
 
+# The checks below count absolutely (live=4, released_user=5, errors=EINVAL:1, attempts=1 in a
+# stats line) and pick sockets by position: start from no live socket and from statistics with
+# no record of an earlier part (same key, or max_stat_keys reached), whatever ran before.
+cmd "release all"; cmd "reset stats"
+
 # Run in this shell (not through `check`, which forks) so the creator is this shell's pid ($BASHPID: the part runs in a subshell, $$ is the parent's).
 if cmd "create inet stream tcp"; then ok "create inet stream tcp (text)"; else not_ok "create inet stream tcp (text)"; fi
 line=$(socket_lines | tail -1)

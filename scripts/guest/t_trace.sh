@@ -8,6 +8,9 @@ mountpoint -q "$T" || mount -t tracefs nodev "$T"
 check "tracefs lists rust_sockmod:create, :release and :netns_exit" \
     test -d "$T/events/rust_sockmod/create" -a -d "$T/events/rust_sockmod/release" -a -d "$T/events/rust_sockmod/netns_exit"
 : > "$T/trace"
+# The ring buffer may have been left off (userspace_test trace, in t_compare.sh, ends with
+# tracing_on=0): on for this part, back as found at its end.
+tr_on=$(cat "$T/tracing_on"); echo 1 > "$T/tracing_on"
 echo 1 > "$T/events/rust_sockmod/enable"
 ip netns add rsm_trace
 tr_ns=$(netns_inode /run/netns/rsm_trace)
@@ -22,6 +25,7 @@ ip netns del rsm_trace
 # shellcheck disable=SC2016 # wait_for evaluates the condition itself.
 wait_for 20 'grep -q "netns_exit: netns=$tr_ns " "$T/trace"'
 echo 0 > "$T/events/rust_sockmod/enable"
+echo "$tr_on" > "$T/tracing_on"
 trace=$(grep -E ' (create|release|netns_exit): ' "$T/trace")
 printf "%s\n" "$trace" > "$OUT/rust_sockmod-trace.txt"   # kept for README and debugging
 check "create: the kept socket with its netns, family, type, protocol, id, errno 0, a latency" \

@@ -218,8 +218,21 @@ fn append(file: &str, text: &str) -> Result<(), String> {
         .map_err(|e| format!("{path} <- {text:?}: {e}"))
 }
 
-/// Puts tracefs back as it was found (best effort; runs on every exit path).
-struct Cleanup;
+/// Puts tracefs back as it was found (best effort; runs on every exit path): the settings
+/// `run` changes to their defaults, `tracing_on` to the value it had.
+struct Cleanup {
+    tracing_on: String,
+}
+
+impl Cleanup {
+    /// Notes what must be restored; call before changing anything.
+    fn new() -> Self {
+        let tracing_on = fs::read_to_string(format!("{T}/tracing_on"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "1".to_string());
+        Self { tracing_on }
+    }
+}
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
@@ -232,6 +245,7 @@ impl Drop for Cleanup {
         let _ = write("options/funcgraph-irqs", "1");
         let _ = remove_probes();
         let _ = write("trace", "");
+        let _ = write("tracing_on", &self.tracing_on);
     }
 }
 
@@ -571,7 +585,7 @@ fn capture(dev: &Device, pairs: usize) -> Result<String, String> {
 /// trigger still fires, and its handler landed in the graph: the "no kprobe handler" check).
 pub fn run(dev: &Device) -> Result<TraceResult, String> {
     ensure_tracefs()?;
-    let _cleanup = Cleanup;
+    let _cleanup = Cleanup::new();
     let pid = std::process::id().to_string();
     write("tracing_on", "0")?;
     write("current_tracer", "nop")?;
