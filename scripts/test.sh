@@ -62,11 +62,12 @@ fi
 export RSM_VM_TIMEOUT=${RSM_VM_TIMEOUT:-1200}
 echo "# vm: time limit ${RSM_VM_TIMEOUT} s"
 set +e
-# The plans. make test (normal, debian): every part, hardening at quick scale. make test-debug
-# (the CI plan of the debug kernel): every part but compare and trace (timing and tracing
-# measurements, which the three normal suites run; on the debug kernel they took 5-7 min of
-# the VM), hardening at quick scale. make soak (RSM_PLAN=soak, by hand): every part on the
-# debug kernel, hardening at full scale. RSM_PARTS and RSM_SCALE override.
+# The plans. make test (normal, debian): every part but hardening (stress, fuzz, fault
+# injection: the debug plan runs them, where KASAN and lockdep watch). make test-debug (the CI
+# plan of the debug kernel): every part but compare and trace (timing and tracing measurements,
+# which the three normal suites run; on the debug kernel they took 5-7 min of the VM),
+# hardening at quick scale. make soak (RSM_PLAN=soak, by hand): every part on the debug
+# kernel, hardening at full scale. RSM_PARTS and RSM_SCALE override.
 ALL_PARTS="load kunit text trace netns perm boundaries modproto limits concurrency compare hardening"
 if [ "${RSM_PLAN:-}" = soak ]; then
     [ "$FLAVOUR" = debug ] || rsm_die "test: the soak plan runs on the debug kernel (make soak)"
@@ -74,7 +75,7 @@ if [ "${RSM_PLAN:-}" = soak ]; then
 elif [ "$FLAVOUR" = debug ]; then
     scale=${RSM_SCALE:-quick}; parts=${RSM_PARTS:-$(sed 's/ trace / /; s/ compare / /' <<<"$ALL_PARTS")}
 else
-    scale=${RSM_SCALE:-quick}; parts=${RSM_PARTS:-$ALL_PARTS}
+    scale=${RSM_SCALE:-quick}; parts=${RSM_PARTS:-${ALL_PARTS% hardening}}
 fi
 echo "# plan: ${RSM_PLAN:-$FLAVOUR}, hardening scale $scale, parts: $parts${RSM_SHUFFLE:+ (shuffled after load, RSM_SHUFFLE=$RSM_SHUFFLE)}"
 # The normal kernel has no KASAN: slub_debug=FZPU poisons freed objects (a use-after-free then
