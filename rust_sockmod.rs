@@ -15,6 +15,8 @@ use kernel::prelude::*;
 
 #[path = "src/bench.rs"]
 mod bench;
+#[path = "src/census.rs"]
+mod census;
 #[path = "src/commands.rs"]
 mod commands;
 #[path = "src/device.rs"]
@@ -71,6 +73,14 @@ module! {
             default: 65536,
             description: "Maximum number of live kernel sockets (beyond it: ENOSPC)",
         },
+        census: u32 {
+            default: 0,
+            description: "1: start the kernel socket census at load (as `census on` would)",
+        },
+        census_max: u32 {
+            default: 65536,
+            description: "Kernel sockets the census can record at once (beyond it: census_dropped)",
+        },
     },
 }
 
@@ -103,6 +113,7 @@ fn register_device(module: &'static ThisModule) -> impl PinInit<DeviceRegistrati
 struct RustSockmod {
     #[pin]
     _dev: DeviceRegistration,
+    _census: census::CensusGuard,
     _pernet: pernet::PernetRegistration,
     _state: state::StateGuard,
 }
@@ -114,6 +125,17 @@ impl kernel::InPlaceModule for RustSockmod {
         let max_sockets = module_parameters::max_sockets.value();
         #[cfg(not(rsm_param_value_copy))]
         let max_sockets = *module_parameters::max_sockets.value();
+        #[cfg(rsm_param_value_copy)]
+        let (census_on, census_max) = (
+            module_parameters::census.value(),
+            module_parameters::census_max.value(),
+        );
+        #[cfg(not(rsm_param_value_copy))]
+        let (census_on, census_max) = (
+            *module_parameters::census.value(),
+            *module_parameters::census_max.value(),
+        );
+        census::set_max(census_max);
         let state = state::init(max_sockets);
         try_pin_init!(Self {
             _state: {
@@ -121,6 +143,14 @@ impl kernel::InPlaceModule for RustSockmod {
                 state::StateGuard
             },
             _pernet: pernet::PernetRegistration::register()?,
+            _census: {
+                match census_on {
+                    0 => {}
+                    1 => census::start(census_max)?,
+                    _ => return Err(EINVAL),
+                }
+                census::CensusGuard
+            },
             _dev <- register_device(module),
         })
     }

@@ -37,6 +37,11 @@ MUTANTS=(
     "release-all-unfiltered|src/ops.rs|load perm|userns: nothing changed: both sockets live"
     "reset-unchecked|src/ops.rs|load perm|nocap: RSM_IOC_RESET_STATS refused"
     "trace-leaves-tracing-off|userspace_test/src/trace.rs|load compare|tracefs left as found"
+    "census-core-not-skipped|src/census.c|load census|creator outside the socket core"
+    "census-rcu-destruct-unprobed|src/census.c|load census|census on$"
+    "census-own-miscounted|src/census.c|load census|cross-check: own=1 table=1 result=ok"
+    "census-pins-unseen|src/census.rs|load census|auditor: the deleted netns is pinned"
+    "census-off-leaves-clone-probe|src/census.c|load census|no probe left registered"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
     "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
@@ -91,6 +96,41 @@ T
     if !shim::file_capable_host(file, CAP_NET_ADMIN) {
 =====
     if !shim::file_capable_host(file, CAP_NET_ADMIN) && false {
+T
+    ;;
+    census-core-not-skipped) cat <<'T'
+	for (i = 0; i < ARRAY_SIZE(core); i++)
+		if (!strcmp(fn, core[i]))
+=====
+	for (i = 0; i < ARRAY_SIZE(core); i++)
+		if (!strcmp(fn, core[i]) && false)
+T
+    ;;
+    census-rcu-destruct-unprobed) cat <<'T'
+	.symbol_name = "__sk_destruct",
+=====
+	.symbol_name = "sk_destruct",
+T
+    ;;
+    census-own-miscounted) cat <<'T'
+				t->own_attached++;
+=====
+				t->own_attached += 2;
+T
+    ;;
+    census-pins-unseen) cat <<'T'
+        self.alive && self.counted > 0 && self.refs as u64 == self.counted
+=====
+        self.alive && self.counted > 0 && self.refs as u64 == self.counted + 1
+T
+    ;;
+    census-off-leaves-clone-probe) cat <<'T'
+		unregister_kretprobe(&census_rp_clone);
+		unregister_kretprobe(&census_rp_alloc);
+		unregister_kprobe(&census_kp_destruct_rcu);
+=====
+		unregister_kretprobe(&census_rp_alloc);
+		unregister_kprobe(&census_kp_destruct_rcu);
 T
     ;;
     trace-leaves-tracing-off) cat <<'T'

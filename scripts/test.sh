@@ -68,7 +68,7 @@ set +e
 # which the three normal suites run; on the debug kernel they took 5-7 min of the VM),
 # hardening at quick scale. make soak (RSM_PLAN=soak, by hand): every part on the debug
 # kernel, hardening at full scale. RSM_PARTS and RSM_SCALE override.
-ALL_PARTS="load kunit text trace netns perm boundaries modproto limits concurrency compare hardening"
+ALL_PARTS="load kunit text trace netns perm census boundaries modproto limits concurrency compare hardening"
 if [ "${RSM_PLAN:-}" = soak ]; then
     [ "$FLAVOUR" = debug ] || rsm_die "test: the soak plan runs on the debug kernel (make soak)"
     scale=${RSM_SCALE:-full}; parts=${RSM_PARTS:-$ALL_PARTS}

@@ -90,6 +90,7 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
     {
         return Err(EINVAL);
     }
+    let _busy = crate::census::Busy::new();
     let n = b.iterations as usize;
     let net = NetRef::current();
     let req = CreateReq {

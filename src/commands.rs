@@ -9,6 +9,7 @@
 //! release ID
 //! release all
 //! reset stats
+//! census on|off
 //! ```
 //!
 //! FAMILY, TYPE and PROTOCOL are names (`inet`, `stream|nonblock`, `tcp`) or numbers. A write
@@ -31,6 +32,8 @@ pub(crate) enum Command {
     Release(u64),
     ReleaseAll,
     ResetStats,
+    /// Turn the kernel socket census on (true) or off.
+    Census(bool),
 }
 
 fn parse_u64(s: &str) -> Option<u64> {
@@ -115,6 +118,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Command> {
         (Some("release"), Some("all")) => Command::ReleaseAll,
         (Some("release"), Some(id)) => Command::Release(parse_u64(id).ok_or(EINVAL)?),
         (Some("reset"), Some("stats")) => Command::ResetStats,
+        (Some("census"), Some("on")) => Command::Census(true),
+        (Some("census"), Some("off")) => Command::Census(false),
         _ => return Err(EINVAL),
     };
     // Exactly two words for the other commands.
@@ -192,6 +197,11 @@ mod tests {
         assert!(matches!(parse(b"listen 3")?, Command::Listen(3, 16)));
         assert!(matches!(parse(b"listen 3 -1\n")?, Command::Listen(3, -1)));
         assert!(matches!(parse(b"release all")?, Command::ReleaseAll));
+        assert!(matches!(parse(b"census on\n")?, Command::Census(true)));
+        assert!(matches!(parse(b"census off")?, Command::Census(false)));
+        for bad in [&b"census"[..], b"census On", b"census on now", b"census 1"] {
+            assert!(parse(bad).is_err());
+        }
         assert!(matches!(
             parse(b"release 18446744073709551615")?,
             Command::Release(u64::MAX)

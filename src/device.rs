@@ -41,6 +41,7 @@ fn run(file: &LocalFile, line: &[u8]) -> Result {
         Command::Release(id) => ops::release(file, id).map(|_| ()),
         Command::ReleaseAll => ops::release_all(file).map(|_| ()),
         Command::ResetStats => ops::reset_stats(file),
+        Command::Census(on) => ops::census(file, on),
     }
 }
 

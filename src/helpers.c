@@ -47,6 +47,16 @@ unsigned int rsm_net_inum(const struct net *net)
 	return net->ns.inum;
 }
 
+/* The count of counted references (ns_ref_read from 7.3; ns.count before). */
+int rsm_net_count(const struct net *net)
+{
+#ifdef ns_ref_read
+	return ns_ref_read(net);
+#else
+	return refcount_read(&net->ns.count);
+#endif
+}
+
 struct user_namespace *rsm_net_user_ns(const struct net *net)
 {
 	return net->user_ns;

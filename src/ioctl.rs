@@ -147,6 +147,7 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
         4 => (RSM_IOC_TOTALS, core::mem::size_of::<RsmTotals>()),
         5 => (RSM_IOC_RESET_STATS, 0),
         6 => (RSM_IOC_BENCH, core::mem::size_of::<RsmBench>()),
+        7 => (RSM_IOC_CENSUS, 0),
         _ => return Err(ENOTTY),
     };
     if cmd != expected || _IOC_SIZE(cmd) != size {
@@ -166,6 +167,11 @@ pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
         }
         RSM_IOC_RESET_STATS => ops::reset_stats(file).map(|()| 0),
         RSM_IOC_BENCH => in_out(arg, |b: &mut RsmBench| bench::run(file, b)),
+        RSM_IOC_CENSUS => match arg {
+            0 => ops::census(file, false).map(|()| 0),
+            1 => ops::census(file, true).map(|()| 0),
+            _ => Err(EINVAL),
+        },
         _ => Err(ENOTTY),
     }
 }

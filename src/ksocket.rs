@@ -41,7 +41,9 @@ unsafe impl Sync for KernelSocket {}
 impl<'net> FreshSocket<'net> {
     /// `sock_create_kern(net, family, type, protocol)`; the kernel's errno on failure. With
     /// `hold`, the socket then takes a counted reference on `net` (`sk_net_refcnt_upgrade`),
-    /// like a user socket: it pins its netns.
+    /// like a user socket: it pins its netns. Never inlined: the census names the module's
+    /// sockets by this frame (`rust_sockmod:FreshSocket::create`).
+    #[inline(never)]
     pub(crate) fn create(
         net: &'net NetRef,
         family: i32,

@@ -130,6 +130,7 @@ pub(crate) fn keep<S: Stamp>(
     if !state::SLOTS.take() {
         return Err(rejected(ENOSPC));
     }
+    let _busy = crate::census::Busy::new();
     let nodes = match CreateNodes::new() {
         Ok(n) => n,
         Err(e) => {
@@ -226,8 +227,12 @@ pub(crate) fn release(file: &LocalFile, id: u64) -> Result<u64> {
         &net,
         "release refused: no CAP_NET_ADMIN over the socket's netns",
     )?;
+    let busy = crate::census::Busy::new();
     let taken = state::with(|s| s.take(id, ReleaseCause::User))??;
-    Ok(u64::from(taken.is_some()))
+    let released = u64::from(taken.is_some());
+    drop(taken);
+    drop(busy);
+    Ok(released)
 }
 
 /// Binds socket `id` to the any-address and `port` if the opener of `file` has CAP_NET_ADMIN
@@ -260,6 +265,7 @@ pub(crate) fn release_all(file: &LocalFile) -> Result<u64> {
     // The verdict per netns, reached outside the lock on the first socket of each; with it a
     // lock round trip takes the next socket of a judged netns at once. (If a verdict cannot be
     // kept, that netns is judged again at its next socket.)
+    let _busy = crate::census::Busy::new();
     let mut judged: RBTree<usize, bool> = RBTree::new();
     let mut from = 0;
     let mut released = 0;
@@ -306,6 +312,25 @@ pub(crate) fn release_all(file: &LocalFile) -> Result<u64> {
         );
     }
     Ok(released)
+}
+
+/// Turns the kernel socket census on or off if the opener of `file` has CAP_NET_ADMIN over
+/// the initial user namespace: it registers probes that see every socket on the host, in
+/// every netns. EPERM otherwise, nothing changed. Turning on a census already on, or off one
+/// already off, changes nothing.
+pub(crate) fn census(file: &LocalFile, on: bool) -> Result {
+    if !shim::file_capable_host(file, CAP_NET_ADMIN) {
+        shim::pr_info_ratelimited(
+            "census refused: no CAP_NET_ADMIN over the initial user namespace",
+        );
+        return Err(rejected(EPERM));
+    }
+    if on {
+        crate::census::start(crate::census::max())
+    } else {
+        crate::census::stop();
+        Ok(())
+    }
 }
 
 /// Zeroes the statistics (history only; live sockets stay) if the opener of `file` has

@@ -99,9 +99,11 @@ pub(crate) unsafe extern "C" fn rust_sockmod_net_pre_exit(net: *mut kernel::bind
         state::ReleaseCause::NetnsExit
     };
     let t0 = shim::now_ns();
+    let busy = crate::census::Busy::new();
     // SAFETY: This is the `.pre_exit` hook of `net`: no pernet `.exit` of `net` has run, and
     // none runs before this returns (see the module documentation).
     let n = unsafe { state::release_netns(net as usize, cause) };
+    drop(busy);
     if n > 0 {
         EXIT_LAST_NS.store(shim::now_ns().saturating_sub(t0), Ordering::Relaxed);
         EXIT_LAST_SOCKETS.store(n, Ordering::Relaxed);

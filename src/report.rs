@@ -39,6 +39,8 @@ enum Stage {
     Sockets(u64),
     /// Statistics lines from the first key greater than this one (None: from the start).
     Stats(Option<StatKey>),
+    /// The kernel socket census (`src/census.rs`).
+    Census(crate::census::Stage),
     Done,
 }
 
@@ -52,6 +54,8 @@ pub(crate) struct Cursor {
     stage: Stage,
     batch: TextBuf,
     off: usize,
+    /// The census pass of this read of the report, from its first census batch on.
+    census: Option<crate::census::View>,
 }
 
 impl Cursor {
@@ -62,6 +66,7 @@ impl Cursor {
             stage: Stage::Header,
             batch: TextBuf { bytes: KVec::new() },
             off: 0,
+            census: None,
         }
     }
 
@@ -70,6 +75,7 @@ impl Cursor {
         self.stage = Stage::Header;
         self.batch.bytes.clear();
         self.off = 0;
+        self.census = None;
     }
 
     /// Makes `batch[off..]` non-empty unless the report is over. Returns false at the end.
@@ -83,7 +89,8 @@ impl Cursor {
             self.as_of_ns = shim::now_ns();
         }
         let (stage, batch, as_of) = (&mut self.stage, &mut self.batch, self.as_of_ns);
-        crate::state::with(|s| fill(s, stage, batch, as_of))??;
+        let census = &mut self.census;
+        crate::state::with(|s| fill(s, stage, batch, as_of, census))??;
         Ok(!self.batch.bytes.is_empty())
     }
 
@@ -122,7 +129,13 @@ impl Cursor {
 }
 
 /// Appends lines from `stage` on until the batch is full or the report ends.
-fn fill(s: &State, stage: &mut Stage, out: &mut TextBuf, as_of_ns: u64) -> Result {
+fn fill(
+    s: &State,
+    stage: &mut Stage,
+    out: &mut TextBuf,
+    as_of_ns: u64,
+    census: &mut Option<crate::census::View>,
+) -> Result {
     while out.bytes.len() < BATCH_BYTES && *stage != Stage::Done {
         *stage = match *stage {
             Stage::Header => {
@@ -157,7 +170,14 @@ fn fill(s: &State, stage: &mut Stage, out: &mut TextBuf, as_of_ns: u64) -> Resul
                         stat_line(&k, v, out).map_err(|_| ENOMEM)?;
                         Stage::Stats(Some(k))
                     }
-                    None => Stage::Done,
+                    None => Stage::Census(crate::census::Stage::Start),
+                }
+            }
+            Stage::Census(mut cs) => {
+                crate::census::fill_section(s, &mut cs, census, out, BATCH_BYTES)?;
+                match cs {
+                    crate::census::Stage::Done => Stage::Done,
+                    cs => Stage::Census(cs),
                 }
             }
             Stage::Done => Stage::Done,

@@ -80,6 +80,55 @@ TRACE_EVENT(netns_exit,
 	TP_printk("netns=%u count=%llu", __entry->netns, __entry->count)
 );
 
+/*
+ * A kernel socket the census recorded, as sk_alloc returns it (seq: its census number; pid 0
+ * outside a task). Its type and protocol are set later by the family's create function: the
+ * report shows them, and kernel_socket_destroy.
+ */
+TRACE_EVENT(kernel_socket_create,
+	TP_PROTO(u32 netns, int family, u64 seq, int pid),
+	TP_ARGS(netns, family, seq, pid),
+	TP_STRUCT__entry(
+		__field(u32, netns)
+		__field(int, family)
+		__field(u64, seq)
+		__field(int, pid)
+	),
+	TP_fast_assign(
+		__entry->netns = netns;
+		__entry->family = family;
+		__entry->seq = seq;
+		__entry->pid = pid;
+	),
+	TP_printk("netns=%u family=%d seq=%llu pid=%d",
+		  __entry->netns, __entry->family, __entry->seq, __entry->pid)
+);
+
+/* A census socket destroyed (sk_destruct), and how long it lived. */
+TRACE_EVENT(kernel_socket_destroy,
+	TP_PROTO(u32 netns, int family, int type, int protocol, u64 seq, u64 age_ns),
+	TP_ARGS(netns, family, type, protocol, seq, age_ns),
+	TP_STRUCT__entry(
+		__field(u32, netns)
+		__field(int, family)
+		__field(int, type)
+		__field(int, protocol)
+		__field(u64, seq)
+		__field(u64, age_ns)
+	),
+	TP_fast_assign(
+		__entry->netns = netns;
+		__entry->family = family;
+		__entry->type = type;
+		__entry->protocol = protocol;
+		__entry->seq = seq;
+		__entry->age_ns = age_ns;
+	),
+	TP_printk("netns=%u family=%d type=%d protocol=%d seq=%llu age_ns=%llu",
+		  __entry->netns, __entry->family, __entry->type, __entry->protocol,
+		  __entry->seq, __entry->age_ns)
+);
+
 #endif /* _RUST_SOCKMOD_RSM_TRACE_H */
 
 #include <trace/define_trace.h>

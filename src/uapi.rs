@@ -178,3 +178,6 @@ pub const RSM_IOC_TOTALS: u32 = _IOR::<RsmTotals>(RSM_IOC_MAGIC, 4);
 /// Zero the statistics (totals except `live`, and the per-key table).
 pub const RSM_IOC_RESET_STATS: u32 = _IO(RSM_IOC_MAGIC, 5);
 pub const RSM_IOC_BENCH: u32 = _IOWR::<RsmBench>(RSM_IOC_MAGIC, 6);
+/// Turn the kernel socket census on (`arg` 1) or off (`arg` 0); the argument is the value
+/// itself, not a pointer. Needs CAP_NET_ADMIN over the initial user namespace.
+pub const RSM_IOC_CENSUS: u32 = _IO(RSM_IOC_MAGIC, 7);

@@ -14,7 +14,7 @@ KMSG_LOG="$OUT/kmsg-bench.log"
 source "$ROOT/scripts/guest/dmesg-check.sh"
 kmsg_start
 LIVE=${RSM_BENCH_LIVE:-100000}
-insmod "$ROOT/rust_sockmod.ko" max_sockets=$((LIVE + 1000))
+insmod "$ROOT/rust_sockmod.ko" max_sockets=$((LIVE + 1000)) census_max=$((LIVE + 1000))
 for _ in $(seq 50); do [ -c /dev/rust_sockmod ] && break; sleep 0.1; done
 ulimit -n 4096
 echo "# scale: kernel $(uname -r) (linux-source ${RSM_KVERSION:-?}), $(nproc) cpus, TCG unless RSM_KVM=1"
@@ -32,6 +32,9 @@ echo "# netns-exit: teardown of a netns with 1 kernel socket, 10 vs $LIVE other 
 echo
 echo "# threads: inet dgram udp, 2 threads against 1"
 "$UT" threads inet dgram udp --threads 2 --iterations 5000 --rounds 15 --json-out "$OUT/threads.json"
+echo
+echo "# census: socket()+close() and the raw kernel loop, census off and on (room for $((LIVE + 1000)))"
+"$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 --json-out "$OUT/census.json"
 # The headline figures in one file (the keys are fixed; "live" says what "100k" was).
 python3 - "$OUT" "$LIVE" "$(uname -r)" <<'EOF_PY'
 import json, sys
@@ -45,6 +48,15 @@ summary = {
     "threads2_over_threads1": load("threads")["threads2_over_threads1"],
     "netns_exit_100k_over_10": load("netns-exit")["netns_exit_big_over_small"],
     "scale_100k_over_10": load("scale")["ratio_big_over_small"],
+    "census_on_over_off": {
+        "syscall": load("census")["syscall_on_over_off"],
+        "kernel": load("census")["kernel_on_over_off"],
+        # The peer a user would reach for cannot run here: the test kernel is built without
+        # CONFIG_BPF_SYSCALL (kconfig/base.config is lean), and bpftrace is not installed.
+        "bpftrace_syscall": None,
+    },
+    "census_bytes_per_entry": load("census")["bytes_per_entry"],
+    "census_memory_bytes": load("census")["memory_bytes"],
     "kernel": kernel,
     "live": live,
 }

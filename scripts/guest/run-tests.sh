@@ -18,7 +18,7 @@ source "$HERE/lib.sh"
 source "$HERE/dmesg-check.sh"
 
 # RSM_PARTS selects parts for a developer's run (default: all; "load" first, it loads the module).
-PARTS=${RSM_PARTS:-load kunit text trace netns perm boundaries modproto limits concurrency compare hardening}
+PARTS=${RSM_PARTS:-load kunit text trace netns perm census boundaries modproto limits concurrency compare hardening}
 # RSM_SHUFFLE=SEED: the parts after "load" in an order drawn from SEED (the same seed, the same
 # order): every part sets up what it needs and leaves the module, the protocol modules and the
 # counters as it found them, so any order must pass.

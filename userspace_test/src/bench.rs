@@ -178,7 +178,7 @@ pub fn steps_sum(steps: &[Step]) -> i64 {
         .sum()
 }
 
-fn kernel_loop(
+pub fn kernel_loop(
     dev: &Device,
     family: i32,
     ty: i32,
@@ -204,7 +204,7 @@ fn kernel_loop(
     Ok(samples)
 }
 
-fn user_loop(family: i32, ty: i32, proto: i32, n: usize) -> Result<Vec<u64>, BenchError> {
+pub fn user_loop(family: i32, ty: i32, proto: i32, n: usize) -> Result<Vec<u64>, BenchError> {
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
         let t0 = Instant::now();

@@ -188,6 +188,12 @@ impl Device {
         self.ioctl(RSM_IOC_TOTALS, &mut t).map(|_| t)
     }
 
+    /// Turns the kernel socket census on or off (`RSM_IOC_CENSUS`, the argument by value).
+    pub fn census(&self, on: bool) -> Result<(), Errno> {
+        self.ioctl_raw(RSM_IOC_CENSUS, usize::from(on) as *mut libc::c_void)
+            .map(|_| ())
+    }
+
     pub fn reset_stats(&self) -> Result<(), Errno> {
         self.ioctl_raw(RSM_IOC_RESET_STATS, std::ptr::null_mut())
             .map(|_| ())

@@ -53,6 +53,7 @@ mod tests {
             nix::request_code_read!(0xB5, 4, std::mem::size_of::<RsmTotals>()) as u64
         );
         assert_eq!(RSM_IOC_RESET_STATS as u64, nix::request_code_none!(0xB5, 5));
+        assert_eq!(RSM_IOC_CENSUS as u64, nix::request_code_none!(0xB5, 7));
     }
 
     #[test]

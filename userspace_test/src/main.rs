@@ -2,6 +2,8 @@
 //! ordinary socket() system call.
 
 mod bench;
+mod census;
+mod census_bench;
 mod compare;
 mod contexts;
 mod device;
@@ -292,6 +294,30 @@ enum Cmd {
         protocol: String,
     },
     /// Check the ioctl interface against the real device (TAP output).
+    /// The kernel socket census: every kernel socket made since it started, who made it, in
+    /// which netns, and the namespaces that linger or are pinned by kernel sockets.
+    Census {
+        /// `on` or `off`: turn the census on or off (RSM_IOC_CENSUS) instead of showing it.
+        #[arg(value_parser = ["on", "off"])]
+        action: Option<String>,
+        /// Only the sockets and findings of this netns (an nsfs path: /run/netns/NAME,
+        /// /proc/PID/ns/net).
+        #[arg(long, value_name = "PATH")]
+        netns: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// What the kernel socket census costs: socket()+close() and the module's raw
+    /// sock_create_kern()+sock_release() loop with the census off and on, alternating rounds;
+    /// ratios of medians (`census_on_over_off`). Leaves the census off.
+    CensusBench {
+        #[arg(long, default_value_t = 2000)]
+        iterations: usize,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        #[command(flatten)]
+        out: Output,
+    },
     Devtest {
         /// Other openers use the device at the same time: skip the checks of global counters.
         #[arg(long)]
@@ -534,6 +560,22 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             Ok(())
         }
+        Cmd::CensusBench {
+            iterations,
+            rounds,
+            out,
+        } => {
+            let dev = open_device(&cli.device, cli.device_fd)?;
+            let r = census_bench::run(&dev, iterations, rounds).map_err(|e| {
+                let code = match e {
+                    bench::BenchError::Usage(_) => exit::USAGE,
+                    bench::BenchError::Socket { .. } => exit::ENVIRONMENT,
+                    bench::BenchError::Module { .. } => exit::REFUSED,
+                };
+                (code, format!("census-bench: {e}"))
+            })?;
+            out.emit(&r, "census-bench", || census_bench::print(&r))
+        }
         Cmd::Trace { json, raw, from } => {
             let r =
                 match from {
@@ -627,6 +669,40 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             } else {
                 Err((exit::FAILED, format!("{bad} problems")))
             }
+        }
+        Cmd::Census {
+            action,
+            netns,
+            output,
+        } => {
+            let dev = open_device(&cli.device, cli.device_fd)?;
+            if let Some(a) = action {
+                dev.census(a == "on")
+                    .map_err(|e| (exit::REFUSED, format!("census {a}: {e} ({})", e.desc())))?;
+                println!("census {a}");
+                return Ok(());
+            }
+            let inum = match &netns {
+                Some(p) => Some(std::os::unix::fs::MetadataExt::ino(
+                    &std::fs::metadata(p).map_err(|e| {
+                        (exit::ENVIRONMENT, format!("--netns {}: {e}", p.display()))
+                    })?,
+                )),
+                None => None,
+            };
+            let text = dev
+                .read_report()
+                .map_err(|e| (exit::DEVICE, format!("read {}: {e}", cli.device)))?;
+            let mut c = census::parse(&text)
+                .map_err(|e| (exit::MALFORMED_REPORT, format!("{}: {e}", cli.device)))?;
+            if let Some(i) = inum {
+                c.only_netns(i);
+            }
+            output.emit(&c, "census", || c.print())?;
+            failed_if(
+                usize::from(c.check.get("result").is_some_and(|r| r == "MISMATCH")),
+                "census cross-check mismatch (census_check result=MISMATCH)",
+            )
         }
         Cmd::Devtest { shared } => {
             let dev = open_device(&cli.device, cli.device_fd)?;

@@ -1,0 +1,149 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2016 # the bash -c scripts below expand their own arguments.
+# plan: 36
+# The kernel socket census (docs/census.md): the kernel's own sockets of a fresh netns, of
+# WireGuard and VXLAN devices and of rust_sockmod, each with its creator; the join with ss;
+# the teardown auditor (a hold socket pins a deleted netns); the cross-check; tracepoints;
+# on/off, the module parameter, bad input and permissions. Leaves the census off, the module
+# loaded with its defaults and wireguard/vxlan as it found them.
+
+KPL=/sys/kernel/debug/kprobes/list
+T=/sys/kernel/tracing
+mountpoint -q "$T" || mount -t tracefs nodev "$T"
+# census_probes: how many of the census's probes are registered.
+census_probes() { grep -cE ' (sk_alloc|sk_clone|sk_clone_lock|sk_destruct|__sk_destruct)\+' "$KPL"; }
+# ks NETNS: the census's kernel_socket lines of one netns.
+ks() { grep "^kernel_socket .* netns=$1 " "$DEV"; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+mismatches=0
+# no_mismatch: counts reports whose cross-check says MISMATCH (checked at the end).
+no_mismatch() { grep -q 'result=MISMATCH' "$DEV" && mismatches=$((mismatches + 1)); return 0; }
+had_wg=$(grep -c '^wireguard ' /proc/modules); had_vx=$(grep -c '^vxlan ' /proc/modules)
+
+check "census on" cmd "census on"
+check "census on again: accepted" cmd "census on"
+check "... and not registered twice: 4 probes (sk_alloc, sk_clone, sk_destruct, __sk_destruct)" \
+    test "$(census_probes)" = 4
+check "report: census on, nothing dropped or missed" \
+    grep -qE '^census_totals live=[0-9]+ created=[0-9]+ destroyed=[0-9]+ dropped=0 missed=0 ' "$DEV"
+
+ip netns add rsm_cx; X=$(netns_inode /run/netns/rsm_cx)
+lines=$(ks "$X")
+check "fresh netns: its netlink and control sockets, at least 5, each with a creator outside the socket core" \
+    bash -c 'test "$(wc -l <<<"$1")" -ge 5 && ! grep -qE "creator=(unknown|[a-z_]+:(sk_alloc|__sock_create|sock_create_kern|inet6?_create|__netlink_kernel_create|inet_ctl_sock_create|udp_sock_create[46]?)) " <<<"$1"' _ "$lines"
+check "fresh netns: rtnetlink's kernel socket, netlink, creator vmlinux:rtnetlink_net_init, passive" \
+    grep -qE 'family=netlink\(16\) .*netns_ref=passive .*creator=vmlinux:rtnetlink_net_init chain=' <<<"$lines"
+check "fresh netns: a control socket made by inet_ctl_sock_create, creator vmlinux:ndisc_net_init" \
+    grep -qE 'family=inet6\(10\) type=raw\(3\) .*creator=vmlinux:ndisc_net_init chain=.*inet_ctl_sock_create' <<<"$lines"
+
+cmd "create inet dgram udp netns=/run/netns/rsm_cx"
+own=$(socket_lines | grep " netns=$X " | tail -n 1)
+own_ino=$(field ino <<<"$own"); own_ck=$(field cookie <<<"$own")
+check "rust_sockmod's own create: creator rust_sockmod:FreshSocket::create, the module's ino and cookie" \
+    grep -qE "^kernel_socket .* netns=$X .* ino=$own_ino cookie=$own_ck .*creator=rust_sockmod:FreshSocket::create " "$DEV"
+check "cross-check: own=1 table=1 result=ok" grep -q '^census_check own=1 table=1 result=ok$' "$DEV"
+
+ip -n rsm_cx link set lo up
+ip -n rsm_cx link add wg0 type wireguard && ip -n rsm_cx link set wg0 up
+wg=$(ks "$X" | grep 'creator=wireguard:')
+wg_port=$(head -n 1 <<<"$wg" | field port)
+check "wireguard: its two UDP kernel sockets (inet, inet6), creator wireguard:wg_socket_init, one port" \
+    bash -c 'test "$(grep -c "protocol=udp(17) .*port=$2 creator=wireguard:wg_socket_init " <<<"$1")" = 2 && test "$2" -gt 0' _ "$wg" "$wg_port"
+ssout=$(ip netns exec rsm_cx ss -Hulne)
+wg4=$(grep 'family=inet(2)' <<<"$wg")
+check "wireguard: ss -Hulne in the netns shows the same port, ino and sk cookie" \
+    grep -qE ":$wg_port .* ino:$(field ino <<<"$wg4") sk:$(field cookie <<<"$wg4") " <<<"$ssout"
+ip -n rsm_cx link add vx0 type vxlan id 42 dstport 4789 local 127.0.0.1 && ip -n rsm_cx link set vx0 up
+vx=$(ks "$X" | grep 'creator=vxlan:')
+check "vxlan: its UDP kernel socket on port 4789, creator vxlan:__vxlan_sock_add" \
+    grep -qE 'protocol=udp\(17\) .*port=4789 creator=vxlan:__vxlan_sock_add ' <<<"$vx"
+ssout=$(ip netns exec rsm_cx ss -Hulne)
+check "vxlan: ss shows port 4789 with the same ino and sk cookie" \
+    grep -qE ":4789 .* ino:$(field ino <<<"$vx") sk:$(field cookie <<<"$vx") " <<<"$ssout"
+no_mismatch
+check "userspace_test census --netns: the table of that netns, wireguard among the creators" \
+    bash -c '"$1" census --netns /run/netns/rsm_cx | grep -q "wireguard:wg_socket_init"' _ "$UT"
+# shellcheck disable=SC2016 # the inner script expands its own arguments.
+check "userspace_test census --json --netns: one JSON socket per kernel_socket line of the netns" \
+    bash -c 'n=$("$1" census --json --netns /run/netns/rsm_cx | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"sockets\"]))") && test "$n" = "$(grep -c "^kernel_socket .* netns=$2 " '"$DEV"')"' _ "$UT" "$X"
+
+# The auditor: a hold socket pins the netns after ip netns del; releasing it lets it go.
+cmd "create inet dgram udp netns=/run/netns/rsm_cx hold"
+hold=$(socket_lines | grep " netns=$X .* hold=yes " | tail -n 1)
+hold_id=${hold#socket id=}; hold_id=${hold_id%% *}; hold_ck=$(field cookie <<<"$hold")
+ip netns del rsm_cx
+# shellcheck disable=SC2016 # wait_for evaluates the condition itself.
+if wait_for 10 'grep -q "^pinned netns=$X refs=1 pinned_by=cookie:$hold_ck$" "$DEV"'; then
+    ok "auditor: the deleted netns is pinned, by the hold socket's cookie"
+else not_ok "auditor: the deleted netns is pinned, by the hold socket's cookie"; grep -E "^(census netns|pinned|linger)" "$DEV" | diag; fi
+check "auditor: the hold socket's line says audit=pinning, netns_ref=counted" \
+    grep -qE "^kernel_socket .* netns=$X .*netns_ref=counted .*cookie=$hold_ck .* audit=pinning$" "$DEV"
+no_mismatch
+cmd "release $hold_id"
+# shellcheck disable=SC2016 # wait_for evaluates the condition itself.
+if wait_for 20 '! grep -qE "^(kernel_socket .* netns=$X |(census|pinned|linger) netns=$X )" "$DEV"'; then
+    ok "release: the netns went, every census socket of it destroyed (none lingering, none pinning)"
+else not_ok "release: the netns went, every census socket of it destroyed (none lingering, none pinning)"; grep -E "netns=$X" "$DEV" | head | diag; fi
+check "creators: wireguard's two sockets created and destroyed" \
+    grep -qE '^census creator=wireguard:wg_socket_init live=0 created=2 destroyed=2$' "$DEV"
+no_mismatch
+
+# Tracepoints: a create and a release of the module's own, seen as kernel sockets.
+tr_on=$(cat "$T/tracing_on"); echo 1 > "$T/tracing_on"; : > "$T/trace"
+echo 1 > "$T/events/rust_sockmod/kernel_socket_create/enable"
+echo 1 > "$T/events/rust_sockmod/kernel_socket_destroy/enable"
+me=$BASHPID   # the process whose write makes the socket (this part's subshell)
+cmd "create inet6 dgram udp"
+tid=$(socket_lines | tail -n 1); tid=${tid#socket id=}; tid=${tid%% *}
+cmd "release $tid"
+# A UDP socket is freed after a grace period (SOCK_RCU_FREE): __sk_destruct runs then.
+# shellcheck disable=SC2016 # wait_for evaluates the condition itself.
+wait_for 10 'grep -q "kernel_socket_destroy: .* family=10 type=2 protocol=17 " "$T/trace"'
+echo 0 > "$T/events/rust_sockmod/kernel_socket_create/enable"
+echo 0 > "$T/events/rust_sockmod/kernel_socket_destroy/enable"
+echo "$tr_on" > "$T/tracing_on"
+trace=$(grep -E 'kernel_socket_(create|destroy):' "$T/trace")
+# shellcheck disable=SC2016 # the inner script expands its own arguments.
+check "tracepoints: kernel_socket_create (family 10, the writer's pid), then its destroy (udp) with the same seq" \
+    bash -c 's=$(sed -n "s/.*kernel_socket_create: netns=[0-9]* family=10 seq=\([0-9]*\) pid=$2$/\1/p" <<<"$1") && test -n "$s" && grep -qE "kernel_socket_destroy: netns=[0-9]+ family=10 type=2 protocol=17 seq=$s age_ns=[1-9]" <<<"$1"' _ "$trace" "$me"
+check "cross-check: no read of this part said MISMATCH" test "$mismatches" = 0
+
+# Bad input and permissions.
+expect_fail "census with no word: EINVAL" "Invalid argument" cmd "census"
+expect_fail "census maybe: EINVAL" "Invalid argument" cmd "census maybe"
+expect_fail "census on now: EINVAL" "Invalid argument" cmd "census on now"
+# shellcheck disable=SC2016 # python reads its own arguments.
+check "RSM_IOC_CENSUS with 2: EINVAL" python3 -c '
+import errno, fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.ioctl(fd, 0xB507, 2)
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EINVAL else 1)
+sys.exit(1)' "$DEV"
+rej0=$(totals rejected)
+expect_fail "census off from a user-namespace root: EPERM" "Operation not permitted" \
+    unshare -Urn bash -c "echo 'census off' > $DEV"
+check "... counted in rejected, and the census still on" \
+    bash -c 'test "$(( $1 + 1 ))" = "$2" && grep -q "^# census: on" '"$DEV" _ "$rej0" "$(totals rejected)"
+
+check "census off through the ioctl (userspace_test census off)" "$UT" census off
+check "... no probe left registered, the report says off" \
+    bash -c 'test "$1" = 0 && grep -q "^# census: off$" '"$DEV" _ "$(census_probes)"
+
+# The module parameter: census=1 starts it at load; census_max bounds it (dropped, not lost).
+unload
+check "insmod census=1 census_max=4" load census=1 census_max=4
+check "... the census is on at load, with its 4 probes" \
+    bash -c 'grep -q "^# census: on" '"$DEV"' && test "$1" = 4' _ "$(census_probes)"
+ip netns add rsm_cx2; ip netns del rsm_cx2
+check "a table of 4 full: the netns's sockets beyond it counted in dropped" \
+    grep -qE '^census_totals live=[0-9]+ created=[0-9]+ destroyed=[0-9]+ dropped=[1-9]' "$DEV"
+unload
+check "rmmod with the census on: no probe left registered" test "$(census_probes)" = 0
+expect_fail "insmod census=2: refused (EINVAL)" "Invalid" insmod "$KO" census=2
+check "reload with the defaults" load
+check "... census off" grep -q "^# census: off$" "$DEV"
+[ "$had_vx" = 1 ] || modprobe -r vxlan 2>/dev/null
+[ "$had_wg" = 1 ] || modprobe -r wireguard 2>/dev/null
+true

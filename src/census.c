@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel socket census: while it is on, every struct sock the kernel creates as a kernel
+ * socket (sk_alloc with kern=1: sock_create_kern, netlink_kernel_create, inet_ctl_sock_create,
+ * ...) or clones from one (a child accepted by a kernel listener) is recorded when it is made
+ * and removed when it is destroyed, with the call chain that made it.
+ *
+ * Why C and not Rust: the handlers run in probe context (any context sk_alloc, sk_clone and
+ * sk_destruct run in: process, softirq, RCU callbacks) with struct kretprobe_instance,
+ * pt_regs argument access, stack_trace_save and the sock bitfields, none of which the kernel
+ * crate (7.2, 7.3) wraps; the Rust side (src/census.rs) turns it on and off and formats what
+ * rsm_census_fill() and rsm_census_site() copy out.
+ *
+ * Why kretprobes and a kprobe, not fprobe: they are in every kernel that has CONFIG_KPROBES
+ * (Debian's, the project's), need no BTF, and kretprobe's entry handler can decline the return
+ * probe, so a user socket costs one probe hit and a test of the kern argument.
+ *
+ * Memory: every entry is preallocated when the census starts (process context, GFP_KERNEL);
+ * the handlers never allocate and never sleep. When the table is full a creation is counted in
+ * `dropped`, never silently lost; a return probe that found no free kretprobe instance is
+ * counted by the kretprobe itself (`nmissed`, reported as `missed`).
+ *
+ * Lifetime: an entry's sk is valid while the entry is in the table, because the entry is
+ * removed by the kprobe on sk_destruct() (every sock is freed through it, before its memory is
+ * released; __sk_destruct runs after it, directly or after a grace period), under
+ * census_lock, which the readers hold while they look at the sock. The sock's netns is valid
+ * as long as the sock: it holds a counted or a passive (net->passive) reference.
+ */
+#include <linux/ctype.h>
+#include <linux/hash.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sock_diag.h>
+#include <linux/spinlock.h>
+#include <linux/stacktrace.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <net/inet_sock.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <linux/net.h>
+#include <linux/in.h>
+
+#include "helpers.h"
+#include "rsm_trace.h"
+
+#if !IS_ENABLED(CONFIG_KRETPROBES)
+/* A kernel without kretprobes has no census: `census on` says so (EOPNOTSUPP). */
+int rsm_census_start(u32 max)
+{
+	return -EOPNOTSUPP;
+}
+
+void rsm_census_stop(void)
+{
+}
+
+bool rsm_census_totals(struct rsm_census_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	return false;
+}
+
+u32 rsm_census_fill(u32 *bucket, u32 *skip, struct rsm_census_rec *out, u32 max)
+{
+	return 0;
+}
+
+int rsm_census_site(u32 idx, struct rsm_census_site_info *out)
+{
+	return -ENOENT;
+}
+#else
+
+#define CENSUS_HASH_BITS 14
+#define CENSUS_SITES 512
+/* Frames captured in the entry handler: the handler's own and the probe core's come first. */
+#define CENSUS_STACK 24
+
+struct census_entry {
+	struct hlist_node node;		/* in census_hash, or in census_free */
+	struct sock *sk;
+	u64 created_ns;
+	u64 seq;
+	pid_t pid;
+	u16 site;
+	bool clone;
+	char comm[TASK_COMM_LEN];
+};
+
+/* A call site: the chain of return addresses above the allocator. */
+struct census_site {
+	unsigned long frames[RSM_CENSUS_FRAMES];
+	u8 nr;
+	bool used;			/* the slot holds a site */
+	bool own;			/* a frame is in rust_sockmod */
+	bool named;			/* creator/chain below are filled (process context) */
+	u64 created;
+	u64 destroyed;
+	char creator[RSM_CENSUS_NAME];
+	char chain[RSM_CENSUS_CHAIN];
+};
+
+/* What the entry handlers hand to the return handlers. */
+struct census_call {
+	unsigned int nr;
+	struct sock *parent;
+	unsigned long stack[CENSUS_STACK];
+};
+
+static DEFINE_MUTEX(census_mutex);	/* start/stop and site naming (process context) */
+static DEFINE_SPINLOCK(census_lock);	/* everything below; taken with irqsave */
+static struct census_entry *census_pool;
+static u32 census_max;
+static struct hlist_head census_hash[1 << CENSUS_HASH_BITS];
+static struct hlist_head census_free;
+static struct census_site *census_sites;
+static u32 census_nsites;
+static u64 census_live, census_created, census_destroyed, census_dropped, census_sites_full;
+static u64 census_seq, census_started_ns;
+static bool census_running;
+
+static u32 census_bucket(const struct sock *sk)
+{
+	return hash_ptr(sk, CENSUS_HASH_BITS);
+}
+
+/* The entry of @sk, or NULL (census_lock held). */
+static struct census_entry *census_find(const struct sock *sk)
+{
+	struct census_entry *e;
+
+	hlist_for_each_entry(e, &census_hash[census_bucket(sk)], node)
+		if (e->sk == sk)
+			return e;
+	return NULL;
+}
+
+/*
+ * The index of the site of these frames, added if new; site 0 ("unknown") when the site
+ * table is full (census_lock held).
+ */
+static u16 census_site_of(const unsigned long *frames, unsigned int nr)
+{
+	u32 h = 0, i, n;
+
+	for (i = 0; i < nr; i++)
+		h = hash_32(h ^ (u32)frames[i] ^ (u32)(frames[i] >> 32), 32);
+	/* Open addressing over sites 1..CENSUS_SITES-1; 0 is "unknown". */
+	for (n = 0; n < CENSUS_SITES - 1; n++) {
+		u32 idx = 1 + (h + n) % (CENSUS_SITES - 1);
+		struct census_site *s = &census_sites[idx];
+
+		if (!s->used) {
+			/* A free slot: the chain is new. */
+			memcpy(s->frames, frames, nr * sizeof(*frames));
+			s->nr = nr;
+			s->used = true;
+			for (i = 0; i < nr; i++)
+				if (within_module(frames[i], THIS_MODULE))
+					s->own = true;
+			census_nsites++;
+			return idx;
+		}
+		if (s->nr == nr && !memcmp(s->frames, frames, nr * sizeof(*frames)))
+			return idx;
+	}
+	census_sites_full++;
+	return 0;
+}
+
+/*
+ * Records @sk, made by the call chain @frames (or a clone of @parent), in the table
+ * (census_lock not held; any context).
+ */
+static void census_insert(struct sock *sk, const unsigned long *frames, unsigned int nr,
+			  struct sock *parent)
+{
+	struct census_entry *e, *p;
+	unsigned long flags;
+	u16 site = 0;
+
+	spin_lock_irqsave(&census_lock, flags);
+	if (!census_running)
+		goto out;
+	census_created++;
+	if (hlist_empty(&census_free)) {
+		census_dropped++;
+		goto out;
+	}
+	if (parent) {
+		/* A child accepted by a kernel listener: its creator is the listener's. */
+		p = census_find(parent);
+		site = p ? p->site : 0;
+	} else {
+		site = census_site_of(frames, nr);
+	}
+	census_sites[site].created++;
+	e = hlist_entry(census_free.first, struct census_entry, node);
+	hlist_del(&e->node);
+	e->sk = sk;
+	e->created_ns = ktime_get_ns();
+	e->seq = ++census_seq;
+	e->site = site;
+	e->clone = parent != NULL;
+	if (in_task()) {
+		e->pid = task_tgid_nr(current);
+		memcpy(e->comm, current->comm, TASK_COMM_LEN);
+		e->comm[TASK_COMM_LEN - 1] = 0;
+	} else {
+		e->pid = 0;
+		strscpy(e->comm, in_serving_softirq() ? "[softirq]" : "[irq]", TASK_COMM_LEN);
+	}
+	hlist_add_head(&e->node, &census_hash[census_bucket(sk)]);
+	census_live++;
+	trace_kernel_socket_create(sock_net(sk)->ns.inum, sk->sk_family, e->seq, e->pid);
+out:
+	spin_unlock_irqrestore(&census_lock, flags);
+}
+
+/* sk_alloc(net, family, priority, prot, kern): only kernel sockets get the return probe. */
+static int census_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct census_call *c = (struct census_call *)ri->data;
+
+	if (!regs_get_kernel_argument(regs, 4))
+		return 1;
+	c->parent = NULL;
+	c->nr = stack_trace_save(c->stack, CENSUS_STACK, 0);
+	return 0;
+}
+
+/*
+ * The frames above the probed function @fn: the stack captured in its entry handler holds the
+ * handler's and the probe core's frames, then (int3 or ftrace) one inside @fn's first bytes,
+ * then its caller. Returns how many were copied to @out.
+ */
+static unsigned int census_chain(const struct census_call *c, unsigned long fn,
+				 unsigned long *out)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < c->nr; i++)
+		if (c->stack[i] - fn < 32)
+			break;
+	for (i++; i < c->nr && n < RSM_CENSUS_FRAMES; i++)
+		out[n++] = c->stack[i];
+	return n;
+}
+
+static struct kretprobe census_rp_alloc;
+static struct kretprobe census_rp_clone;
+
+static int census_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct census_call *c = (struct census_call *)ri->data;
+	struct sock *sk = (struct sock *)regs_return_value(regs);
+	unsigned long frames[RSM_CENSUS_FRAMES];
+	unsigned int nr;
+
+	if (!sk)
+		return 0;
+	nr = census_chain(c, (unsigned long)census_rp_alloc.kp.addr, frames);
+	census_insert(sk, frames, nr, NULL);
+	return 0;
+}
+
+/* sk_clone(sk, priority, lock) (sk_clone_lock(sk, priority) in 7.2): a kern parent's child. */
+static int census_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct census_call *c = (struct census_call *)ri->data;
+	struct sock *parent = (struct sock *)regs_get_kernel_argument(regs, 0);
+
+	if (!parent->sk_kern_sock)
+		return 1;
+	c->parent = parent;
+	c->nr = 0;
+	return 0;
+}
+
+static int census_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct census_call *c = (struct census_call *)ri->data;
+	struct sock *sk = (struct sock *)regs_return_value(regs);
+
+	if (sk)
+		census_insert(sk, NULL, 0, c->parent);
+	return 0;
+}
+
+/* Removes @sk's entry, if it has one: the sock is being destroyed (any context). */
+static void census_remove(struct sock *sk)
+{
+	struct census_entry *e;
+	unsigned long flags;
+
+	if (!sk->sk_kern_sock)
+		return;
+	spin_lock_irqsave(&census_lock, flags);
+	e = census_find(sk);
+	if (e) {
+		hlist_del(&e->node);
+		census_live--;
+		census_destroyed++;
+		census_sites[e->site].destroyed++;
+		trace_kernel_socket_destroy(sock_net(sk)->ns.inum, sk->sk_family, sk->sk_type,
+					    sk->sk_protocol, e->seq,
+					    ktime_get_ns() - e->created_ns);
+		e->sk = NULL;
+		hlist_add_head(&e->node, &census_free);
+	}
+	spin_unlock_irqrestore(&census_lock, flags);
+}
+
+/*
+ * Every sock is freed at the end of __sk_destruct(&sk->sk_rcu), reached from sk_destruct(sk)
+ * directly or after a grace period (SOCK_RCU_FREE, reuseport). A compiler may inline either
+ * into its caller (clang inlines sk_destruct into __sk_free in 7.3), so both are probed; the
+ * first to fire removes the entry. rsm_census_start() checks that one of them does.
+ */
+static int census_destruct(struct kprobe *kp, struct pt_regs *regs)
+{
+	census_remove((struct sock *)regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
+static int census_destruct_rcu(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct rcu_head *head = (struct rcu_head *)regs_get_kernel_argument(regs, 0);
+
+	census_remove(container_of(head, struct sock, sk_rcu));
+	return 0;
+}
+
+static struct kretprobe census_rp_alloc = {
+	.kp.symbol_name = "sk_alloc",
+	.entry_handler = census_alloc_entry,
+	.handler = census_alloc_ret,
+	.data_size = sizeof(struct census_call),
+	.maxactive = 64,
+};
+
+static struct kretprobe census_rp_clone = {
+	.entry_handler = census_clone_entry,
+	.handler = census_clone_ret,
+	.data_size = sizeof(struct census_call),
+	.maxactive = 64,
+};
+
+static struct kprobe census_kp_destruct = {
+	.symbol_name = "sk_destruct",
+	.pre_handler = census_destruct,
+};
+
+static struct kprobe census_kp_destruct_rcu = {
+	.symbol_name = "__sk_destruct",
+	.pre_handler = census_destruct_rcu,
+};
+
+/*
+ * Whether the destruct probes see a sock freed without a grace period: a kernel TCP socket
+ * made and released here must have left the table when sock_release() returns. If the
+ * compiler inlined both probed functions into their callers, it has not, and the census
+ * would keep pointers to freed socks: it refuses to run (census_mutex held, probes on).
+ */
+static int census_selftest(void)
+{
+	struct socket *sock;
+	struct sock *sk;
+	unsigned long flags;
+	struct census_entry *e;
+	bool seen, gone;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (err)
+		return err;
+	sk = sock->sk;
+	spin_lock_irqsave(&census_lock, flags);
+	seen = census_find(sk) != NULL;
+	spin_unlock_irqrestore(&census_lock, flags);
+	sock_release(sock);
+	spin_lock_irqsave(&census_lock, flags);
+	/* Compared by address only: if it is still here, the sock is freed memory. */
+	e = census_find(sk);
+	gone = !e;
+	if (e) {
+		hlist_del(&e->node);
+		e->sk = NULL;
+		hlist_add_head(&e->node, &census_free);
+		census_live--;
+	}
+	spin_unlock_irqrestore(&census_lock, flags);
+	if (!seen) {
+		pr_warn("rust_sockmod: census: the sk_alloc probe did not see a kernel socket\n");
+		return -EOPNOTSUPP;
+	}
+	if (!gone) {
+		pr_warn("rust_sockmod: census: sk_destruct and __sk_destruct are both inlined here: a freed socket would go unseen\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Frees the table (census_mutex held, probes unregistered). */
+static void census_free_all(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&census_lock, flags);
+	census_running = false;
+	spin_unlock_irqrestore(&census_lock, flags);
+	kvfree(census_pool);
+	kvfree(census_sites);
+	census_pool = NULL;
+	census_sites = NULL;
+}
+
+/*
+ * Starts the census with room for @max sockets: allocates the table, then registers the
+ * probes (destruct first, so that no recorded sock can be freed unseen). 0 if it was already
+ * on (nothing registered twice); a negative errno, with nothing left registered, otherwise.
+ */
+int rsm_census_start(u32 max)
+{
+	static const char *const clone_syms[] = { "sk_clone", "sk_clone_lock" };
+	unsigned long flags;
+	int err, i;
+	u32 b;
+
+	BUILD_BUG_ON(sizeof(struct rsm_census_totals) != 88);
+	BUILD_BUG_ON(sizeof(struct rsm_census_rec) != 96);
+	BUILD_BUG_ON(sizeof(struct rsm_census_site_info) != 248);
+	/* The same offsets as src/census.rs's KUnit test checks on the Rust side. */
+	BUILD_BUG_ON(offsetof(struct rsm_census_rec, netns) != 40);
+	BUILD_BUG_ON(offsetof(struct rsm_census_rec, site) != 68);
+	BUILD_BUG_ON(offsetof(struct rsm_census_rec, comm) != 76);
+	BUILD_BUG_ON(offsetof(struct rsm_census_site_info, creator) != 17);
+	if (!max)
+		return -EINVAL;
+	mutex_lock(&census_mutex);
+	if (census_running) {
+		err = 0;
+		goto out;
+	}
+	census_pool = kvcalloc(max, sizeof(*census_pool), GFP_KERNEL);
+	census_sites = kvcalloc(CENSUS_SITES, sizeof(*census_sites), GFP_KERNEL);
+	if (!census_pool || !census_sites) {
+		kvfree(census_pool);
+		kvfree(census_sites);
+		census_pool = NULL;
+		census_sites = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	spin_lock_irqsave(&census_lock, flags);
+	for (b = 0; b < ARRAY_SIZE(census_hash); b++)
+		INIT_HLIST_HEAD(&census_hash[b]);
+	INIT_HLIST_HEAD(&census_free);
+	for (b = 0; b < max; b++)
+		hlist_add_head(&census_pool[b].node, &census_free);
+	census_max = max;
+	census_nsites = 0;
+	census_live = census_created = census_destroyed = census_dropped = 0;
+	census_sites_full = 0;
+	strscpy(census_sites[0].creator, "unknown", RSM_CENSUS_NAME);
+	census_sites[0].named = true;
+	census_started_ns = ktime_get_ns();
+	census_running = true;
+	spin_unlock_irqrestore(&census_lock, flags);
+
+	/* A kprobe struct is reused after unregistering only with these reset. */
+	census_kp_destruct.addr = NULL;
+	census_kp_destruct.flags = 0;
+	census_kp_destruct.nmissed = 0;
+	err = register_kprobe(&census_kp_destruct);
+	if (err)
+		goto free;
+	census_kp_destruct_rcu.addr = NULL;
+	census_kp_destruct_rcu.flags = 0;
+	census_kp_destruct_rcu.nmissed = 0;
+	err = register_kprobe(&census_kp_destruct_rcu);
+	if (err)
+		goto unreg_destruct;
+	census_rp_alloc.kp.addr = NULL;
+	census_rp_alloc.kp.flags = 0;
+	census_rp_alloc.nmissed = 0;
+	err = register_kretprobe(&census_rp_alloc);
+	if (err)
+		goto unreg_destruct_rcu;
+	/* 7.3 has sk_clone (sk_clone_lock is an inline wrapper of it), 7.2 sk_clone_lock. */
+	for (i = 0; i < ARRAY_SIZE(clone_syms); i++) {
+		census_rp_clone.kp.symbol_name = clone_syms[i];
+		census_rp_clone.kp.addr = NULL;
+		census_rp_clone.kp.flags = 0;
+		census_rp_clone.nmissed = 0;
+		err = register_kretprobe(&census_rp_clone);
+		if (err != -ENOENT && err != -EINVAL)
+			break;
+	}
+	if (err)
+		goto unreg_alloc;
+	err = census_selftest();
+	if (err)
+		goto unreg_clone;
+	goto out;
+
+unreg_clone:
+	unregister_kretprobe(&census_rp_clone);
+unreg_alloc:
+	unregister_kretprobe(&census_rp_alloc);
+unreg_destruct_rcu:
+	unregister_kprobe(&census_kp_destruct_rcu);
+unreg_destruct:
+	unregister_kprobe(&census_kp_destruct);
+free:
+	pr_info("rust_sockmod: census: not started (%d)\n", err);
+	census_free_all();
+out:
+	mutex_unlock(&census_mutex);
+	return err;
+}
+
+/*
+ * Stops the census: unregisters the probes (after which no handler runs) and frees every
+ * entry. Nothing happens if it is off.
+ */
+void rsm_census_stop(void)
+{
+	mutex_lock(&census_mutex);
+	if (census_running) {
+		/* Creations first, the destructor last: nothing recorded escapes unseen. */
+		unregister_kretprobe(&census_rp_clone);
+		unregister_kretprobe(&census_rp_alloc);
+		unregister_kprobe(&census_kp_destruct_rcu);
+		unregister_kprobe(&census_kp_destruct);
+		census_free_all();
+	}
+	mutex_unlock(&census_mutex);
+}
+
+/* The census's totals; false (and *t zeroed) when it is off. */
+bool rsm_census_totals(struct rsm_census_totals *t)
+{
+	unsigned long flags;
+	u32 b;
+
+	memset(t, 0, sizeof(*t));
+	mutex_lock(&census_mutex);
+	if (!census_running) {
+		mutex_unlock(&census_mutex);
+		return false;
+	}
+	spin_lock_irqsave(&census_lock, flags);
+	t->live = census_live;
+	t->created = census_created;
+	t->destroyed = census_destroyed;
+	t->dropped = census_dropped;
+	t->sites = census_nsites;
+	t->sites_full = census_sites_full;
+	t->max = census_max;
+	t->started_ns = census_started_ns;
+	t->bytes = (u64)census_max * sizeof(struct census_entry) +
+		   CENSUS_SITES * sizeof(struct census_site) + sizeof(census_hash);
+	/* The module's own sockets still attached to a struct socket (src/census.rs). */
+	for (b = 0; b < ARRAY_SIZE(census_hash); b++) {
+		struct census_entry *e;
+
+		hlist_for_each_entry(e, &census_hash[b], node)
+			if (census_sites[e->site].own && !e->clone && READ_ONCE(e->sk->sk_socket))
+				t->own_attached++;
+	}
+	spin_unlock_irqrestore(&census_lock, flags);
+	t->missed = census_rp_alloc.nmissed + census_rp_clone.nmissed +
+		    census_kp_destruct.nmissed + census_kp_destruct_rcu.nmissed;
+	mutex_unlock(&census_mutex);
+	return true;
+}
+
+/* A record of @e as the report shows it (census_lock held: the sock and its netns valid). */
+static void census_rec_fill(struct rsm_census_rec *r, struct census_entry *e, u64 now)
+{
+	struct sock *sk = e->sk;
+	struct socket *sock = READ_ONCE(sk->sk_socket);
+	struct net *net = sock_net(sk);
+	u32 cookie[2];
+
+	memset(r, 0, sizeof(*r));
+	r->seq = e->seq;
+	r->age_ns = now - e->created_ns;
+	r->pid = e->pid;
+	memcpy(r->comm, e->comm, TASK_COMM_LEN);
+	r->site = e->site;
+	r->clone = e->clone;
+	r->family = sk->sk_family;
+	r->type = sk->sk_type;
+	r->protocol = sk->sk_protocol;
+	r->state = READ_ONCE(sk->sk_state);
+	r->net_refcnt = sk->sk_net_refcnt;
+	r->attached = sock != NULL;
+	/* The socket inode is freed after a grace period: readable with interrupts off. */
+	r->ino = sock ? SOCK_INODE(sock)->i_ino : 0;
+	/* Generated on first use, as ss would (no sleeping, no allocation). */
+	sock_diag_save_cookie(sk, cookie);
+	r->cookie = cookie[0] | (u64)cookie[1] << 32;
+	r->netns = net->ns.inum;
+	r->net_id = (u64)(unsigned long)net;
+	r->net_alive = check_net(net);
+	r->net_count = rsm_net_count(net);
+	if (sk->sk_family == AF_INET || sk->sk_family == AF_INET6)
+		r->local_port = READ_ONCE(inet_sk(sk)->inet_num);
+}
+
+/*
+ * Copies up to @max records from the table, from bucket *@bucket, entry *@skip of it on, and
+ * advances the cursor; returns how many it copied (0: the end). A table changing between two
+ * calls may show a socket twice or not at all, as /proc/net/tcp may.
+ */
+u32 rsm_census_fill(u32 *bucket, u32 *skip, struct rsm_census_rec *out, u32 max)
+{
+	unsigned long flags;
+	u64 now = ktime_get_ns();
+	u32 n = 0;
+
+	mutex_lock(&census_mutex);
+	if (!census_running)
+		goto out;
+	spin_lock_irqsave(&census_lock, flags);
+	while (*bucket < ARRAY_SIZE(census_hash) && n < max) {
+		struct census_entry *e;
+		bool full = false;
+		u32 i = 0;
+
+		hlist_for_each_entry(e, &census_hash[*bucket], node) {
+			if (i++ < *skip)
+				continue;
+			if (n == max) {
+				full = true;
+				break;
+			}
+			census_rec_fill(&out[n++], e, now);
+			(*skip)++;
+		}
+		if (full)
+			break;
+		(*bucket)++;
+		*skip = 0;
+	}
+	spin_unlock_irqrestore(&census_lock, flags);
+out:
+	mutex_unlock(&census_mutex);
+	return n;
+}
+
+/* Whether a frame's function is socket core: the creator is the first frame that is not. */
+static bool census_core(const char *fn)
+{
+	static const char *const core[] = {
+		"sk_alloc", "sk_clone", "sk_clone_lock", "sk_prot_alloc",
+		"__sock_create", "sock_create_kern", "__sock_create_kern", "sock_create",
+		"sock_create_lite", "inet_create", "inet6_create", "__netlink_create",
+		"netlink_create", "__netlink_kernel_create", "netlink_kernel_create",
+		"inet_ctl_sock_create", "udp_sock_create4", "udp_sock_create6",
+		"udp_sock_create", "unix_create", "unix_create1", "packet_create",
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(core); i++)
+		if (!strcmp(fn, core[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A readable function name from a kallsyms one: C names as they are; Rust v0 names
+ * (_R...) as their last two identifiers ("FreshSocket::create").
+ */
+static void census_demangle(const char *sym, char *out, size_t len)
+{
+	const char *ids[2] = { NULL, NULL };
+	int lens[2] = { 0, 0 };
+	const char *p = sym + 2;
+
+	if (strncmp(sym, "_R", 2)) {
+		strscpy(out, sym, len);
+		return;
+	}
+	while (*p) {
+		if (*p == 'B' || *p == 's') {
+			/* A back reference or a disambiguator: base-62 digits up to '_'. */
+			const char *q = p + 1;
+
+			while (isalnum(*q))
+				q++;
+			if (*q == '_') {
+				p = q + 1;
+				continue;
+			}
+			p++;
+		} else if (isdigit(*p)) {
+			int n = 0;
+
+			while (isdigit(*p) && n < 1000)
+				n = n * 10 + (*p++ - '0');
+			if (*p == '_')
+				p++;
+			if (n > strnlen(p, n))
+				break;
+			ids[0] = ids[1];
+			lens[0] = lens[1];
+			ids[1] = p;
+			lens[1] = n;
+			p += n;
+		} else {
+			p++;
+		}
+	}
+	if (!ids[1]) {
+		strscpy(out, sym, len);
+		return;
+	}
+	if (ids[0])
+		snprintf(out, len, "%.*s::%.*s", lens[0], ids[0], lens[1], ids[1]);
+	else
+		snprintf(out, len, "%.*s", lens[1], ids[1]);
+}
+
+/*
+ * "module:function" of a frame (vmlinux for the kernel image) into @mod_fn, and the function
+ * alone into @fn.
+ */
+static void census_name(unsigned long addr, char *mod_fn, size_t mlen, char *fn, size_t flen)
+{
+	char sym[KSYM_SYMBOL_LEN];
+	char *sp, *mod = "vmlinux";
+
+	sprint_symbol_no_offset(sym, addr);
+	/* "function [module]" or "function", or a bare address. */
+	sp = strchr(sym, ' ');
+	if (sp) {
+		*sp = 0;
+		mod = sp + 1;
+		if (*mod == '[')
+			mod++;
+		mod[strcspn(mod, "] ")] = 0;
+	}
+	census_demangle(sym, fn, flen);
+	snprintf(mod_fn, mlen, "%s:%s", mod, fn);
+}
+
+/*
+ * Copies site @idx's creator, chain and counters to @out, naming the site first if that was
+ * not done yet (process context). -ENOENT past the last site or when the census is off.
+ */
+int rsm_census_site(u32 idx, struct rsm_census_site_info *out)
+{
+	unsigned long frames[RSM_CENSUS_FRAMES];
+	struct census_site *s;
+	unsigned long flags;
+	unsigned int nr, i;
+	bool named;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	mutex_lock(&census_mutex);
+	if (!census_running || idx >= CENSUS_SITES) {
+		err = -ENOENT;
+		goto out;
+	}
+	s = &census_sites[idx];
+	spin_lock_irqsave(&census_lock, flags);
+	named = s->named;
+	nr = s->nr;
+	memcpy(frames, s->frames, sizeof(frames));
+	spin_unlock_irqrestore(&census_lock, flags);
+	if (!s->used && idx) {
+		err = -ENOENT;		/* an unused slot */
+		goto out;
+	}
+	if (!named) {
+		/* Symbolised here, never in the handlers. Only census_mutex writes the names. */
+		char fn[64], mod_fn[RSM_CENSUS_NAME], *c = s->chain;
+		size_t left = RSM_CENSUS_CHAIN;
+		bool have_creator = false;
+
+		s->chain[0] = 0;
+		for (i = 0; i < nr; i++) {
+			int w;
+
+			census_name(frames[i], mod_fn, sizeof(mod_fn), fn, sizeof(fn));
+			if (!have_creator && !census_core(fn)) {
+				strscpy(s->creator, mod_fn, RSM_CENSUS_NAME);
+				have_creator = true;
+			}
+			if (i < RSM_CENSUS_CHAIN_FRAMES && left > 1) {
+				w = snprintf(c, left, "%s%s", i ? "<" : "", fn);
+				if (w >= left)
+					w = left - 1;
+				c += w;
+				left -= w;
+			}
+		}
+		if (!have_creator)
+			strscpy(s->creator, nr ? mod_fn : "unknown", RSM_CENSUS_NAME);
+		if (!nr)
+			strscpy(s->chain, "-", RSM_CENSUS_CHAIN);
+		s->named = true;
+	}
+	spin_lock_irqsave(&census_lock, flags);
+	out->created = s->created;
+	out->destroyed = s->destroyed;
+	out->own = s->own;
+	spin_unlock_irqrestore(&census_lock, flags);
+	memcpy(out->creator, s->creator, RSM_CENSUS_NAME);
+	memcpy(out->chain, s->chain, RSM_CENSUS_CHAIN);
+out:
+	mutex_unlock(&census_mutex);
+	return err;
+}
+#endif /* CONFIG_KRETPROBES */
