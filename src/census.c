@@ -40,6 +40,9 @@
 #include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#ifdef CONFIG_X86
+#include <asm/unwind.h>
+#endif
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -79,7 +82,7 @@ int rsm_census_site(u32 idx, struct rsm_census_site_info *out)
 
 #define CENSUS_HASH_BITS 14
 #define CENSUS_SITES 512
-/* Frames captured in the entry handler: the handler's own and the probe core's come first. */
+/* Room for the frames the entry handler saves (stack_trace_save: the handler's own first). */
 #define CENSUS_STACK 24
 
 struct census_entry {
@@ -223,6 +226,37 @@ out:
 	spin_unlock_irqrestore(&census_lock, flags);
 }
 
+/*
+ * Saves the return addresses from the probed function on into @out (CENSUS_STACK entries).
+ * With ORC (x86), the unwinder starts from the probe's registers, so the probe's own frames
+ * (handler, kprobe and ftrace trampolines) are neither walked nor kept, and it stops after
+ * the frames a site keeps: the walk is what a kernel socket pays (docs/census.md). The first
+ * entry is regs->ip, inside the probed function. Other unwinders: stack_trace_save from the
+ * handler, its own frames first.
+ */
+static unsigned int census_stack(struct pt_regs *regs, unsigned long *out)
+{
+#if defined(CONFIG_X86) && defined(CONFIG_UNWINDER_ORC)
+	const unsigned int max = RSM_CENSUS_FRAMES + 1;
+	struct unwind_state state;
+	unsigned int n = 0;
+	unsigned long addr;
+
+	out[n++] = regs->ip;
+	for (unwind_start(&state, current, regs, NULL); !unwind_done(&state) && n < max;
+	     unwind_next_frame(&state)) {
+		addr = unwind_get_return_address(&state);
+		if (!addr)
+			break;
+		if (addr != out[n - 1])
+			out[n++] = addr;
+	}
+	return n;
+#else
+	return stack_trace_save(out, CENSUS_STACK, 0);
+#endif
+}
+
 /* sk_alloc(net, family, priority, prot, kern): only kernel sockets get the return probe. */
 static int census_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -231,7 +265,7 @@ static int census_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *reg
 	if (!regs_get_kernel_argument(regs, 4))
 		return 1;
 	c->parent = NULL;
-	c->nr = stack_trace_save(c->stack, CENSUS_STACK, 0);
+	c->nr = census_stack(regs, c->stack);
 	return 0;
 }
 
