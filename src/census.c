@@ -455,6 +455,25 @@ static void census_free_all(void)
 	census_sites = NULL;
 }
 
+/* Registers @kp: a kprobe struct is registered again only with these fields reset. */
+static int census_register_kprobe(struct kprobe *kp)
+{
+	kp->addr = NULL;
+	kp->flags = 0;
+	kp->nmissed = 0;
+	return register_kprobe(kp);
+}
+
+/* Registers @rp, its kprobe and its miss count reset as above. */
+static int census_register_kretprobe(struct kretprobe *rp)
+{
+	rp->nmissed = 0;
+	rp->kp.addr = NULL;
+	rp->kp.flags = 0;
+	rp->kp.nmissed = 0;
+	return register_kretprobe(rp);
+}
+
 /*
  * Starts the census with room for @max sockets: allocates the table, then registers the
  * probes (destruct first, so that no recorded sock can be freed unseen). 0 if it was already
@@ -508,32 +527,19 @@ int rsm_census_start(u32 max)
 	census_running = true;
 	spin_unlock_irqrestore(&census_lock, flags);
 
-	/* A kprobe struct is reused after unregistering only with these reset. */
-	census_kp_destruct.addr = NULL;
-	census_kp_destruct.flags = 0;
-	census_kp_destruct.nmissed = 0;
-	err = register_kprobe(&census_kp_destruct);
+	err = census_register_kprobe(&census_kp_destruct);
 	if (err)
 		goto free;
-	census_kp_destruct_rcu.addr = NULL;
-	census_kp_destruct_rcu.flags = 0;
-	census_kp_destruct_rcu.nmissed = 0;
-	err = register_kprobe(&census_kp_destruct_rcu);
+	err = census_register_kprobe(&census_kp_destruct_rcu);
 	if (err)
 		goto unreg_destruct;
-	census_rp_alloc.kp.addr = NULL;
-	census_rp_alloc.kp.flags = 0;
-	census_rp_alloc.nmissed = 0;
-	err = register_kretprobe(&census_rp_alloc);
+	err = census_register_kretprobe(&census_rp_alloc);
 	if (err)
 		goto unreg_destruct_rcu;
 	/* 7.3 has sk_clone (sk_clone_lock is an inline wrapper of it), 7.2 sk_clone_lock. */
 	for (i = 0; i < ARRAY_SIZE(clone_syms); i++) {
 		census_rp_clone.kp.symbol_name = clone_syms[i];
-		census_rp_clone.kp.addr = NULL;
-		census_rp_clone.kp.flags = 0;
-		census_rp_clone.nmissed = 0;
-		err = register_kretprobe(&census_rp_clone);
+		err = census_register_kretprobe(&census_rp_clone);
 		if (err != -ENOENT && err != -EINVAL)
 			break;
 	}

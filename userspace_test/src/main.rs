@@ -542,14 +542,8 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
         } => {
             let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
             let dev = open_device(&cli.device, cli.device_fd)?;
-            let r = bench::run(&dev, f, ty, p, iterations, rounds).map_err(|e| {
-                let code = match e {
-                    bench::BenchError::Usage(_) => exit::USAGE,
-                    bench::BenchError::Socket { .. } => exit::ENVIRONMENT,
-                    bench::BenchError::Module { .. } => exit::REFUSED,
-                };
-                (code, format!("bench: {e}"))
-            })?;
+            let r = bench::run(&dev, f, ty, p, iterations, rounds)
+                .map_err(|e| bench_failed("bench", e))?;
             out.emit(&r, "bench", || bench::print(&r))?;
             if let Some(path) = svg {
                 bench::plot(&r, &path)
@@ -566,14 +560,8 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             out,
         } => {
             let dev = open_device(&cli.device, cli.device_fd)?;
-            let r = census_bench::run(&dev, iterations, rounds).map_err(|e| {
-                let code = match e {
-                    bench::BenchError::Usage(_) => exit::USAGE,
-                    bench::BenchError::Socket { .. } => exit::ENVIRONMENT,
-                    bench::BenchError::Module { .. } => exit::REFUSED,
-                };
-                (code, format!("census-bench: {e}"))
-            })?;
+            let r = census_bench::run(&dev, iterations, rounds)
+                .map_err(|e| bench_failed("census-bench", e))?;
             out.emit(&r, "census-bench", || census_bench::print(&r))
         }
         Cmd::Trace { json, raw, from } => {
@@ -742,6 +730,16 @@ fn open_device(path: &str, fd: Option<i32>) -> Result<Device, (u8, String)> {
         None => Device::open(path),
     }
     .map_err(|e| (exit::DEVICE, e))
+}
+
+/// A benchmark's error as its exit code (usage, environment, refused) and message.
+fn bench_failed(what: &str, e: bench::BenchError) -> (u8, String) {
+    let code = match e {
+        bench::BenchError::Usage(_) => exit::USAGE,
+        bench::BenchError::Socket { .. } => exit::ENVIRONMENT,
+        bench::BenchError::Module { .. } => exit::REFUSED,
+    };
+    (code, format!("{what}: {e}"))
 }
 
 /// Exit 1 (failed checks) when `bad` things of `what` were found.
