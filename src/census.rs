@@ -422,7 +422,7 @@ fn socket_line(v: &View, r: &Rec, out: &mut TextBuf) -> fmt::Result {
         r.family,
         names::type_name(r.sock_type),
         r.sock_type,
-        names::protocol_name(r.protocol),
+        names::protocol_name_in(r.family, r.protocol),
         r.protocol
     )?;
     write!(
@@ -561,6 +561,14 @@ mod tests {
         // Only passive sockets: they pin nothing.
         assert!(!agg(true, 1, 0, 5).pinned());
         assert!(!agg(true, 1, 0, 5).lingering());
+    }
+
+    #[test]
+    fn netlink_protocols_by_their_own_names() {
+        assert_eq!(names::protocol_name_in(16, 0), "route");
+        assert_eq!(names::protocol_name_in(16, 15), "kobject_uevent");
+        assert_eq!(names::protocol_name_in(2, 17), "udp");
+        assert_eq!(names::protocol_name_in(16, 99), "?");
     }
 
     #[test]

@@ -136,6 +136,41 @@ pub fn protocol_name(v: i32) -> &'static str {
     by_value(PROTOCOLS, v).unwrap_or("?")
 }
 
+/// Netlink protocols (`include/uapi/linux/netlink.h`): the kernel's own netlink sockets carry
+/// these numbers, which the inet names above would misread.
+pub const NETLINK_PROTOCOLS: &[(&str, i32)] = &[
+    ("route", 0),
+    ("usersock", 2),
+    ("firewall", 3),
+    ("sock_diag", 4),
+    ("nflog", 5),
+    ("xfrm", 6),
+    ("selinux", 7),
+    ("iscsi", 8),
+    ("audit", 9),
+    ("fib_lookup", 10),
+    ("connector", 11),
+    ("netfilter", 12),
+    ("ip6_fw", 13),
+    ("dnrtmsg", 14),
+    ("kobject_uevent", 15),
+    ("generic", 16),
+    ("scsitransport", 18),
+    ("ecryptfs", 19),
+    ("rdma", 20),
+    ("crypto", 21),
+    ("smc", 22),
+];
+
+/// The name of protocol `v` as family `family` numbers it: netlink's own table for
+/// `AF_NETLINK` (16), the inet names otherwise.
+pub fn protocol_name_in(family: i32, v: i32) -> &'static str {
+    match family {
+        16 => by_value(NETLINK_PROTOCOLS, v).unwrap_or("?"),
+        _ => protocol_name(v),
+    }
+}
+
 pub fn tcp_state_name(v: i32) -> &'static str {
     by_value(TCP_STATES, v).unwrap_or("?")
 }
