@@ -42,6 +42,7 @@ MUTANTS=(
     "census-own-miscounted|src/census.c|load census|cross-check: own=1 table=1 result=ok"
     "census-pins-unseen|src/census.rs|load census|auditor: the deleted netns is pinned"
     "census-off-leaves-clone-probe|src/census.c|load census|no probe left registered"
+    "census-unchecked|src/ops.rs|load census|census off from a user-namespace root: EPERM"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
     "shellcheck-unquoted|scripts/guest/t_load.sh|lint|lint: shellcheck"
@@ -93,8 +94,18 @@ T
 T
     ;;
     reset-unchecked) cat <<'T'
+pub(crate) fn reset_stats(file: &LocalFile) -> Result {
     if !shim::file_capable_host(file, CAP_NET_ADMIN) {
 =====
+pub(crate) fn reset_stats(file: &LocalFile) -> Result {
+    if !shim::file_capable_host(file, CAP_NET_ADMIN) && false {
+T
+    ;;
+    census-unchecked) cat <<'T'
+pub(crate) fn census(file: &LocalFile, on: bool) -> Result {
+    if !shim::file_capable_host(file, CAP_NET_ADMIN) {
+=====
+pub(crate) fn census(file: &LocalFile, on: bool) -> Result {
     if !shim::file_capable_host(file, CAP_NET_ADMIN) && false {
 T
     ;;
