@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 38
+# plan: 36
 # plan-kmemleak: 6
 # Stress, fault and fuzz tests (issue: hardening). Scale: RSM_SCALE=full (make test-debug and
 # make hardening) or quick (make test). Every test is bounded in count and time and stops by
@@ -101,7 +101,7 @@ h_module_cycles() {
     fails=0
     for i in $(seq "$MOD_CYCLES"); do
         # shellcheck disable=SC2015 # Counted and stopped when either step fails, as meant.
-        unload && load census=1 || { fails=$((fails + 1)); break; }
+        unload && load || { fails=$((fails + 1)); break; }
         cmd "create inet stream tcp netns=/run/netns/m1" && cmd "create inet dgram udp netns=/run/netns/m2 hold" \
             && cmd "create inet6 dgram udp" || fails=$((fails + 1))
         # shellcheck disable=SC2034 # name and mod name the fields; only req is used here.
@@ -139,7 +139,7 @@ h_rmmod_in_flight() {
     # shellcheck disable=SC2016 # wait_for evaluates the condition itself.
     wait_for 10 '[ "$(cat /sys/module/rust_sockmod/refcnt)" = 0 ]'
     check "rmmod once the creators are gone" unload
-    check "reload (census on)" load census=1
+    check "reload" load
 }
 
 # 5. Allocation failures (failslab, task filter) during create and read.
@@ -230,16 +230,9 @@ hardening_test() {
     "$2"
     after "$1"
 }
-# The kernel socket census is on through every test (the module cycles load with census=1):
-# its probes fire for every socket the tests make, under KASAN, lockdep and kmemleak.
-check "census on for the hardening tests" cmd "census on"
 hardening_test "stress" h_stress "$EST_STRESS" 3
 hardening_test "netns cycles" h_netns_cycles "$EST_NETNS" 2
 hardening_test "module cycles" h_module_cycles "$EST_MOD" 1
 hardening_test "rmmod in flight" h_rmmod_in_flight 120 3
 hardening_test "failslab" h_failslab 120 5
 hardening_test "fuzz" h_fuzz "$EST_FUZZ" 4
-# (The root fuzzer may turn the census off itself: a flipped bit of RSM_IOC_RESET_STATS is
-# RSM_IOC_CENSUS, and a null argument means off. So "on" is not asserted after it.)
-check "census: its cross-check not MISMATCH after the tests; then off" \
-    bash -c '! grep -q "result=MISMATCH" '"$DEV"' && printf "census off\n" > '"$DEV"
