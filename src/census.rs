@@ -8,14 +8,19 @@
 //! teardown auditor's `linger` and `pinned` lines, and `census_check`, which compares the
 //! census's count of live sockets rust_sockmod itself made with the module's own table.
 
-use crate::{names, report::TextBuf, shim, state};
+use crate::{
+    names,
+    report::{write_printable, TextBuf},
+    shim, state,
+};
 use core::{
     fmt::{self, Write},
     sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
 use kernel::{error::to_result, ffi::c_int, prelude::*, rbtree::RBTree};
 
-/// Return addresses kept per call site (`RSM_CENSUS_FRAMES` in `src/helpers.h`).
+/// Bytes of a site's creator and chain (`RSM_CENSUS_NAME`, `RSM_CENSUS_CHAIN` in
+/// `src/helpers.h`).
 const NAME_LEN: usize = 64;
 const CHAIN_LEN: usize = 160;
 /// Sites the C table holds (`CENSUS_SITES` in `src/census.c`).
@@ -219,7 +224,7 @@ pub(crate) enum Stage {
     Start,
     /// Socket lines from hash bucket `.0`, entry `.1` on.
     Sockets(u32, u32),
-    /// Creator lines from site `.0` on.
+    /// Creator lines from the `.0`-th creator of the view on.
     Creators(u32),
     /// Per-netns and audit lines from the first netns above `.0` (None: from the start).
     Netns(Option<u32>),
@@ -300,13 +305,6 @@ fn take_view(s: &state::State) -> Result<Option<View>> {
         netns,
         creators,
     }))
-}
-
-fn write_cstr(out: &mut TextBuf, b: &[u8]) -> fmt::Result {
-    for &c in b.iter().take_while(|&&c| c != 0) {
-        out.write_char(if c.is_ascii_graphic() { c as char } else { '_' })?;
-    }
-    Ok(())
 }
 
 /// Appends census lines from `stage` on until `out` holds `limit` bytes or the section ends
@@ -440,16 +438,16 @@ fn socket_line(v: &View, r: &Rec, out: &mut TextBuf) -> fmt::Result {
         r.local_port,
     )?;
     match &site {
-        Some(s) => write_cstr(out, &s.creator)?,
+        Some(s) => write_printable(out, &s.creator)?,
         None => out.write_str("unknown")?,
     }
     out.write_str(" chain=")?;
     match &site {
-        Some(s) => write_cstr(out, &s.chain)?,
+        Some(s) => write_printable(out, &s.chain)?,
         None => out.write_char('-')?,
     }
     write!(out, " pid={} comm=", r.pid)?;
-    write_cstr(out, &r.comm)?;
+    write_printable(out, &r.comm)?;
     let audit = match v.netns.get(&r.netns) {
         Some(a) if a.lingering() => "lingering",
         Some(a) if a.pinned() && r.net_refcnt != 0 => "pinning",
@@ -467,7 +465,7 @@ fn socket_line(v: &View, r: &Rec, out: &mut TextBuf) -> fmt::Result {
 /// One `census creator=` line (sites with one creator summed).
 fn creator_line(c: &CreatorSum, out: &mut TextBuf) -> fmt::Result {
     out.write_str("census creator=")?;
-    write_cstr(out, &c.name)?;
+    write_printable(out, &c.name)?;
     writeln!(
         out,
         " live={} created={} destroyed={}",

@@ -291,6 +291,15 @@ fn write_local(out: &mut TextBuf, family: i32, addr: &[u8; 16], port: u16) -> fm
     write!(out, "]:{}", port)
 }
 
+/// Writes a NUL-terminated byte string (a comm, a symbol name) as one word: bytes that are
+/// not printable ASCII, spaces included, as `_`.
+pub(crate) fn write_printable(out: &mut TextBuf, bytes: &[u8]) -> fmt::Result {
+    for &b in bytes.iter().take_while(|&&b| b != 0) {
+        out.write_char(if b.is_ascii_graphic() { b as char } else { '_' })?;
+    }
+    Ok(())
+}
+
 fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
     // Every table entry holds its socket (`State`'s invariants); one without is not shown.
     let Some(si) = e.info() else {
@@ -309,9 +318,7 @@ fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Res
     )?;
     write_local(out, si.family, &si.local_addr, si.local_port)?;
     write!(out, " pid={} comm=", e.meta.pid)?;
-    for &b in e.meta.comm.iter().take_while(|&&b| b != 0) {
-        out.write_char(if b.is_ascii_graphic() { b as char } else { '_' })?;
-    }
+    write_printable(out, &e.meta.comm)?;
     let age_ms = as_of_ns.saturating_sub(e.meta.created_ns) / 1_000_000;
     writeln!(
         out,
