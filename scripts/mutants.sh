@@ -42,6 +42,7 @@ MUTANTS=(
     "census-own-miscounted|src/census.c|load census|cross-check: own=1 table=1 result=ok"
     "census-pins-unseen|src/census.rs|load census|auditor: the deleted netns is pinned"
     "census-off-leaves-clone-probe|src/census.c|load census|no probe left registered"
+    "census-softirq-destruct-missed|src/census.c|load census|churn: every report after them|vm: the guest crashed"
     "census-unchecked|src/ops.rs|load census|census off from a user-namespace root: EPERM"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
@@ -118,9 +119,9 @@ T
 T
     ;;
     census-rcu-destruct-unprobed) cat <<'T'
-	.symbol_name = "__sk_destruct",
+	err = census_register_fprobe(&census_fp_destruct_rcu, "__sk_destruct");
 =====
-	.symbol_name = "sk_destruct",
+	err = census_register_fprobe(&census_fp_destruct_rcu, "sk_destruct");
 T
     ;;
     census-own-miscounted) cat <<'T'
@@ -138,10 +139,20 @@ T
     census-off-leaves-clone-probe) cat <<'T'
 		unregister_kretprobe(&census_rp_clone);
 		unregister_kretprobe(&census_rp_alloc);
-		unregister_kprobe(&census_kp_destruct_rcu);
+		unregister_fprobe(&census_fp_destruct_rcu);
 =====
 		unregister_kretprobe(&census_rp_alloc);
-		unregister_kprobe(&census_kp_destruct_rcu);
+		unregister_fprobe(&census_fp_destruct_rcu);
+T
+    ;;
+    census-softirq-destruct-missed) cat <<'T'
+	if (!sk->sk_kern_sock)
+		return;
+	spin_lock_irqsave(&census_lock, flags);
+=====
+	if (!sk->sk_kern_sock || in_serving_softirq())
+		return;
+	spin_lock_irqsave(&census_lock, flags);
 T
     ;;
     trace-leaves-tracing-off) cat <<'T'
@@ -308,8 +319,11 @@ for spec in "${MUTANTS[@]}"; do
         log="$M/$name.build.log"; [ -f "$log" ] || log="$RSM_LOGS/module-build.log"
         CARGO_TARGET_DIR="$M/cargo-target" bash "$dst/scripts/lint.sh" "$KDIR" "$log" >"$out/tap.txt" 2>&1
     else
-    RSM_VM_APPEND=slub_debug=FZPU RSM_VM_TIMEOUT=900 bash "$dst/scripts/vm-run.sh" normal "$out" \
+    # oops=panic: a mutant that oopses the kernel ends the guest at once (instead of leaving a
+    # hung guest until the time limit); the crash is then the failure that catches it.
+    RSM_VM_APPEND="slub_debug=FZPU oops=panic" RSM_VM_TIMEOUT=900 bash "$dst/scripts/vm-run.sh" normal "$out" \
         "RSM_SCALE=quick RSM_VM_TIMEOUT=900 RSM_PARTS='$parts' bash $dst/scripts/guest/run-tests.sh $out" >"$out/tap.txt" 2>&1
+    grep -q '^# guest: ' "$out/tap.txt" || echo "not ok - vm: the guest crashed or hung before its summary ($out/vm-console.log)" >>"$out/tap.txt"
     fi
     set -e
     if grep -qE -- "^not ok .*($want)" "$out/tap.txt"; then

@@ -11,9 +11,20 @@
  * crate (7.2, 7.3) wraps; the Rust side (src/census.rs) turns it on and off and formats what
  * rsm_census_fill() and rsm_census_site() copy out.
  *
- * Why kretprobes and a kprobe, not fprobe: they are in every kernel that has CONFIG_KPROBES
- * (Debian's, the project's), need no BTF, and kretprobe's entry handler can decline the return
- * probe, so a user socket costs one probe hit and a test of the kern argument.
+ * Why kretprobes for creation: kretprobe's entry handler can decline the return probe, so a
+ * user socket costs one probe hit and a test of the kern argument; a creation the kretprobe
+ * misses (it fired inside another probe's handler, or no instance was free) is only a sock
+ * not recorded, and is counted (`missed`).
+ *
+ * Why an fprobe, not a kprobe, for destruction: a missed destruction would leave a freed sock
+ * in the table. A kprobe that fires while any kprobe handler runs on the same CPU is skipped
+ * (kprobe_running(): counted in nmissed, the handler not called), and kprobe handlers on
+ * ftrace sites run with interrupts enabled: an RCU callback in softirq freeing a sock through
+ * __sk_destruct while the sk_alloc return handler ran in process context was missed that way
+ * (the fuzzer found it: a NULL dereference reading the freed sock's netns). An entry-only
+ * fprobe runs on ftrace with a recursion guard per context (task, softirq, irq, NMI), so a
+ * destruction nested in any probe handler of another context is still seen. Both are in
+ * Debian's kernels and the project's (CONFIG_KRETPROBES, CONFIG_FPROBE).
  *
  * Memory: every entry is preallocated when the census starts (process context, GFP_KERNEL);
  * the handlers never allocate and never sleep. When the table is full a creation is counted in
@@ -21,12 +32,14 @@
  * counted by the kretprobe itself (`nmissed`, reported as `missed`).
  *
  * Lifetime: an entry's sk is valid while the entry is in the table, because the entry is
- * removed by the kprobe on sk_destruct() (every sock is freed through it, before its memory is
+ * removed by the fprobe on sk_destruct() (every sock is freed through it, before its memory is
  * released; __sk_destruct runs after it, directly or after a grace period), under
  * census_lock, which the readers hold while they look at the sock. The sock's netns is valid
  * as long as the sock: it holds a counted or a passive (net->passive) reference.
  */
 #include <linux/ctype.h>
+#include <linux/fprobe.h>
+#include <linux/ftrace_regs.h>
 #include <linux/hash.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
@@ -52,10 +65,11 @@
 #include "helpers.h"
 #include "rsm_trace.h"
 
-#if !IS_ENABLED(CONFIG_KRETPROBES)
-/* A kernel without kretprobes has no census: `census on` says so (EOPNOTSUPP). */
+#if !IS_ENABLED(CONFIG_KRETPROBES) || !IS_ENABLED(CONFIG_FPROBE)
+/* A kernel without kretprobes or fprobe has no census: `census on` says so (EOPNOTSUPP). */
 int rsm_census_start(u32 max)
 {
+	pr_info("rust_sockmod: census: needs CONFIG_KRETPROBES and CONFIG_FPROBE\n");
 	return -EOPNOTSUPP;
 }
 
@@ -357,15 +371,17 @@ static void census_remove(struct sock *sk)
  * into its caller (clang inlines sk_destruct into __sk_free in 7.3), so both are probed; the
  * first to fire removes the entry. rsm_census_start() checks that one of them does.
  */
-static int census_destruct(struct kprobe *kp, struct pt_regs *regs)
+static int census_destruct(struct fprobe *fp, unsigned long ip, unsigned long ret_ip,
+			   struct ftrace_regs *fregs, void *data)
 {
-	census_remove((struct sock *)regs_get_kernel_argument(regs, 0));
+	census_remove((struct sock *)ftrace_regs_get_argument(fregs, 0));
 	return 0;
 }
 
-static int census_destruct_rcu(struct kprobe *kp, struct pt_regs *regs)
+static int census_destruct_rcu(struct fprobe *fp, unsigned long ip, unsigned long ret_ip,
+			       struct ftrace_regs *fregs, void *data)
 {
-	struct rcu_head *head = (struct rcu_head *)regs_get_kernel_argument(regs, 0);
+	struct rcu_head *head = (struct rcu_head *)ftrace_regs_get_argument(fregs, 0);
 
 	census_remove(container_of(head, struct sock, sk_rcu));
 	return 0;
@@ -386,14 +402,12 @@ static struct kretprobe census_rp_clone = {
 	.maxactive = 64,
 };
 
-static struct kprobe census_kp_destruct = {
-	.symbol_name = "sk_destruct",
-	.pre_handler = census_destruct,
+static struct fprobe census_fp_destruct = {
+	.entry_handler = census_destruct,
 };
 
-static struct kprobe census_kp_destruct_rcu = {
-	.symbol_name = "__sk_destruct",
-	.pre_handler = census_destruct_rcu,
+static struct fprobe census_fp_destruct_rcu = {
+	.entry_handler = census_destruct_rcu,
 };
 
 /*
@@ -455,16 +469,13 @@ static void census_free_all(void)
 	census_sites = NULL;
 }
 
-/* Registers @kp: a kprobe struct is registered again only with these fields reset. */
-static int census_register_kprobe(struct kprobe *kp)
+/* Registers @fp on the function @sym (entry only: the ftrace path, see the top). */
+static int census_register_fprobe(struct fprobe *fp, const char *sym)
 {
-	kp->addr = NULL;
-	kp->flags = 0;
-	kp->nmissed = 0;
-	return register_kprobe(kp);
+	return register_fprobe_syms(fp, &sym, 1);
 }
 
-/* Registers @rp, its kprobe and its miss count reset as above. */
+/* Registers @rp: a kretprobe is registered again only with its address and miss counts reset. */
 static int census_register_kretprobe(struct kretprobe *rp)
 {
 	rp->nmissed = 0;
@@ -527,10 +538,10 @@ int rsm_census_start(u32 max)
 	census_running = true;
 	spin_unlock_irqrestore(&census_lock, flags);
 
-	err = census_register_kprobe(&census_kp_destruct);
+	err = census_register_fprobe(&census_fp_destruct, "sk_destruct");
 	if (err)
 		goto free;
-	err = census_register_kprobe(&census_kp_destruct_rcu);
+	err = census_register_fprobe(&census_fp_destruct_rcu, "__sk_destruct");
 	if (err)
 		goto unreg_destruct;
 	err = census_register_kretprobe(&census_rp_alloc);
@@ -555,9 +566,9 @@ unreg_clone:
 unreg_alloc:
 	unregister_kretprobe(&census_rp_alloc);
 unreg_destruct_rcu:
-	unregister_kprobe(&census_kp_destruct_rcu);
+	unregister_fprobe(&census_fp_destruct_rcu);
 unreg_destruct:
-	unregister_kprobe(&census_kp_destruct);
+	unregister_fprobe(&census_fp_destruct);
 free:
 	pr_info("rust_sockmod: census: not started (%d)\n", err);
 	census_free_all();
@@ -577,8 +588,8 @@ void rsm_census_stop(void)
 		/* Creations first, the destructor last: nothing recorded escapes unseen. */
 		unregister_kretprobe(&census_rp_clone);
 		unregister_kretprobe(&census_rp_alloc);
-		unregister_kprobe(&census_kp_destruct_rcu);
-		unregister_kprobe(&census_kp_destruct);
+		unregister_fprobe(&census_fp_destruct_rcu);
+		unregister_fprobe(&census_fp_destruct);
 		census_free_all();
 	}
 	mutex_unlock(&census_mutex);
@@ -617,7 +628,7 @@ bool rsm_census_totals(struct rsm_census_totals *t)
 	}
 	spin_unlock_irqrestore(&census_lock, flags);
 	t->missed = census_rp_alloc.nmissed + census_rp_clone.nmissed +
-		    census_kp_destruct.nmissed + census_kp_destruct_rcu.nmissed;
+		    census_fp_destruct.nmissed + census_fp_destruct_rcu.nmissed;
 	mutex_unlock(&census_mutex);
 	return true;
 }
