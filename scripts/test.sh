@@ -65,15 +65,17 @@ set +e
 # The plans. make test (normal, debian): every part but hardening (stress, fuzz, fault
 # injection: the debug plan runs them, where KASAN and lockdep watch). make test-debug (the CI
 # plan of the debug kernel): every part but compare and trace (timing and tracing measurements,
-# which the three normal suites run; on the debug kernel they took 5-7 min of the VM),
-# hardening at quick scale. make soak (RSM_PLAN=soak, by hand): every part on the debug
+# which the three normal suites run; on the debug kernel they took 5-7 min of the VM) and perm
+# (permission verdicts, which the three normal suites check; 5 min of the debug VM; the refusal
+# paths still run there under KASAN, through the hardening's unprivileged and capability-less
+# fuzzers), hardening at quick scale. make soak (RSM_PLAN=soak, by hand): every part on the debug
 # kernel, hardening at full scale. RSM_PARTS and RSM_SCALE override.
 ALL_PARTS="load kunit text trace netns perm census boundaries modproto limits concurrency compare hardening"
 if [ "${RSM_PLAN:-}" = soak ]; then
     [ "$FLAVOUR" = debug ] || rsm_die "test: the soak plan runs on the debug kernel (make soak)"
     scale=${RSM_SCALE:-full}; parts=${RSM_PARTS:-$ALL_PARTS}
 elif [ "$FLAVOUR" = debug ]; then
-    scale=${RSM_SCALE:-quick}; parts=${RSM_PARTS:-$(sed 's/ trace / /; s/ compare / /' <<<"$ALL_PARTS")}
+    scale=${RSM_SCALE:-quick}; parts=${RSM_PARTS:-$(sed 's/ trace / /; s/ compare / /; s/ perm / /' <<<"$ALL_PARTS")}
 else
     scale=${RSM_SCALE:-quick}; parts=${RSM_PARTS:-${ALL_PARTS% hardening}}
 fi
