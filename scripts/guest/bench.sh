@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # In-guest benchmarks (make bench): scale of the socket table, then the two paths compared
-# (userspace_test bench) for three socket kinds, UDP first (the README's figures), then the
+# (userspace_test bench) for three socket kinds, UDP first (docs/measurements.md), then the
 # netns teardown hook with 10 and LIVE other sockets (netns-exit) and 2 threads against 1
 # (threads, UDP). Prints figures and ratios, each set measured in one run; asserts nothing about
 # time. The headline ratios go to $RSM_OUT/bench.json (printed at the end), assembled from each

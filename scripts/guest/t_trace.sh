@@ -27,7 +27,7 @@ wait_for 20 'grep -q "netns_exit: netns=$tr_ns " "$T/trace"'
 echo 0 > "$T/events/rust_sockmod/enable"
 echo "$tr_on" > "$T/tracing_on"
 trace=$(grep -E ' (create|release|netns_exit): ' "$T/trace")
-printf "%s\n" "$trace" > "$OUT/rust_sockmod-trace.txt"   # kept for README and debugging
+printf "%s\n" "$trace" > "$OUT/rust_sockmod-trace.txt"   # kept for the docs and debugging
 check "create: the kept socket with its netns, family, type, protocol, id, errno 0, a latency" \
     grep -Eq " create: netns=$tr_ns family=2 type=2 protocol=17 id=$kept errno=0 latency_ns=[1-9]" <<<"$trace"
 check "create: a failing one with id 0 and -EPROTONOSUPPORT" \

@@ -1,4 +1,4 @@
-//! `census`: the kernel socket census section of the report (README: "Kernel socket census"),
+//! `census`: the kernel socket census section of the report (docs/census.md),
 //! parsed and printed as tables; `census on|off` turns it on or off through the ioctl.
 
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Parser for the text report of /dev/rust_sockmod (format: README.md, "Report format").
+//! Parser for the text report of /dev/rust_sockmod (format: docs/interface.md, "Report format").
 
 use std::collections::BTreeMap;
 
