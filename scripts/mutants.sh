@@ -43,6 +43,7 @@ MUTANTS=(
     "census-pins-unseen|src/census.rs|load census|auditor: the deleted netns is pinned"
     "census-off-leaves-clone-probe|src/census.c|load census|no probe left registered"
     "census-softirq-destruct-missed|src/census.c|load census|churn: every report after them|vm: the guest crashed"
+    "census-removal-gated-on-kern|src/census.c|load census|mptcp: once accepted|vm: the guest crashed"
     "census-unchecked|src/ops.rs|load census|census off from a user-namespace root: EPERM"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
@@ -138,21 +139,27 @@ T
     ;;
     census-off-leaves-clone-probe) cat <<'T'
 		unregister_kretprobe(&census_rp_clone);
-		unregister_kretprobe(&census_rp_alloc);
+		unregister_fprobe(&census_fp_init);
 		unregister_fprobe(&census_fp_destruct_rcu);
 =====
-		unregister_kretprobe(&census_rp_alloc);
+		unregister_fprobe(&census_fp_init);
 		unregister_fprobe(&census_fp_destruct_rcu);
 T
     ;;
-    census-softirq-destruct-missed) cat <<'T'
+    census-removal-gated-on-kern) cat <<'T'
+	if (hlist_empty(&census_hash[census_bucket(sk)]))
+		return;
+=====
 	if (!sk->sk_kern_sock)
 		return;
-	spin_lock_irqsave(&census_lock, flags);
-=====
-	if (!sk->sk_kern_sock || in_serving_softirq())
+T
+    ;;
+    census-softirq-destruct-missed) cat <<'T'
+	if (hlist_empty(&census_hash[census_bucket(sk)]))
 		return;
-	spin_lock_irqsave(&census_lock, flags);
+=====
+	if (hlist_empty(&census_hash[census_bucket(sk)]) || in_serving_softirq())
+		return;
 T
     ;;
     trace-leaves-tracing-off) cat <<'T'

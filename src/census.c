@@ -5,22 +5,26 @@
  * ...) or clones from one (a child accepted by a kernel listener) is recorded when it is made
  * and removed when it is destroyed, with the call chain that made it.
  *
- * Why C and not Rust: the handlers run in probe context (any context sk_alloc, sk_clone and
- * sk_destruct run in: process, softirq, RCU callbacks) with struct kretprobe_instance,
- * pt_regs argument access, stack_trace_save and the sock bitfields, none of which the kernel
- * crate (7.2, 7.3) wraps; the Rust side (src/census.rs) turns it on and off and formats what
+ * Why C and not Rust: the handlers run in probe context (any context sock_init_data_uid,
+ * sk_clone and sk_destruct run in: process, softirq, RCU callbacks) with ftrace_regs and
+ * kretprobe instances, the ORC unwinder and the sock bitfields, none of which the kernel crate
+ * (7.2, 7.3) wraps; the Rust side (src/census.rs) turns it on and off and formats what
  * rsm_census_fill() and rsm_census_site() copy out.
  *
- * Why kretprobes for creation: kretprobe's entry handler can decline the return probe, so a
- * user socket costs one probe hit and a test of the kern argument; a creation the kretprobe
- * misses (it fired inside another probe's handler, or no instance was free) is only a sock
- * not recorded, and is counted (`missed`).
+ * Why an entry fprobe on sock_init_data_uid for creation: every family's create function
+ * (inet, inet6, netlink, packet, unix, tipc, ...) calls it on the sock it just got from
+ * sk_alloc, and sk_kern_sock already says whether it is a kernel socket. An entry probe has no
+ * return trampoline, which a kretprobe on sk_alloc made every socket on the host pay. A clone
+ * has no sock_init_data: sk_clone keeps a kretprobe (its entry handler declines unless the
+ * parent is a kernel socket). A creation a probe misses is only a sock not recorded, counted
+ * in `missed` where the probe counts it.
  *
  * Why an fprobe, not a kprobe, for destruction: a missed destruction would leave a freed sock
  * in the table. A kprobe that fires while any kprobe handler runs on the same CPU is skipped
  * (kprobe_running(): counted in nmissed, the handler not called), and kprobe handlers on
  * ftrace sites run with interrupts enabled: an RCU callback in softirq freeing a sock through
- * __sk_destruct while the sk_alloc return handler ran in process context was missed that way
+ * __sk_destruct while a kretprobe's return handler on sk_alloc (the first version's creation
+ * probe) ran in process context was missed that way
  * (the fuzzer found it: a NULL dereference reading the freed sock's netns). An entry-only
  * fprobe runs on ftrace with a recursion guard per context (task, softirq, irq, NMI), so a
  * destruction nested in any probe handler of another context is still seen. Both are in
@@ -28,8 +32,8 @@
  *
  * Memory: every entry is preallocated when the census starts (process context, GFP_KERNEL);
  * the handlers never allocate and never sleep. When the table is full a creation is counted in
- * `dropped`, never silently lost; a return probe that found no free kretprobe instance is
- * counted by the kretprobe itself (`nmissed`, reported as `missed`).
+ * `dropped`, never silently lost; a clone whose return probe found no free kretprobe instance
+ * is counted by the kretprobe itself (`nmissed`, reported as `missed`).
  *
  * Lifetime: an entry's sk is valid while the entry is in the table, because the entry is
  * removed by the fprobe on sk_destruct() (every sock is freed through it, before its memory is
@@ -123,11 +127,9 @@ struct census_site {
 	char chain[RSM_CENSUS_CHAIN];
 };
 
-/* What the entry handlers hand to the return handlers. */
+/* What the clone probe's entry handler hands to its return handler. */
 struct census_call {
-	unsigned int nr;
 	struct sock *parent;
-	unsigned long stack[CENSUS_STACK];
 };
 
 static DEFINE_MUTEX(census_mutex);	/* start/stop and site naming (process context) */
@@ -191,6 +193,17 @@ static u16 census_site_of(const unsigned long *frames, unsigned int nr)
 	return 0;
 }
 
+/* Takes @e out of the table, counted as destroyed (census_lock held). */
+static void census_unlink(struct census_entry *e)
+{
+	hlist_del(&e->node);
+	census_live--;
+	census_destroyed++;
+	census_sites[e->site].destroyed++;
+	e->sk = NULL;
+	hlist_add_head(&e->node, &census_free);
+}
+
 /*
  * Records @sk, made by the call chain @frames (or a clone of @parent), in the table
  * (census_lock not held; any context).
@@ -205,6 +218,15 @@ static void census_insert(struct sock *sk, const unsigned long *frames, unsigned
 	spin_lock_irqsave(&census_lock, flags);
 	if (!census_running)
 		goto out;
+	e = census_find(sk);
+	if (e) {
+		/*
+		 * Recorded already: initialised twice, or a destruction the probes missed and the
+		 * memory reused. The old entry goes (counted as destroyed), the new one is recorded.
+		 */
+		pr_warn_ratelimited("rust_sockmod: census: a sock recorded twice (seq %llu)\n", e->seq);
+		census_unlink(e);
+	}
 	census_created++;
 	if (hlist_empty(&census_free)) {
 		census_dropped++;
@@ -271,52 +293,49 @@ static unsigned int census_stack(struct pt_regs *regs, unsigned long *out)
 #endif
 }
 
-/* sk_alloc(net, family, priority, prot, kern): only kernel sockets get the return probe. */
-static int census_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct census_call *c = (struct census_call *)ri->data;
-
-	if (!regs_get_kernel_argument(regs, 4))
-		return 1;
-	c->parent = NULL;
-	c->nr = census_stack(regs, c->stack);
-	return 0;
-}
-
 /*
- * The frames above the probed function @fn: the stack captured in its entry handler holds the
- * handler's and the probe core's frames, then (int3 or ftrace) one inside @fn's first bytes,
- * then its caller. Returns how many were copied to @out.
+ * The frames above the probed function at @fn, from @stack (@nr entries, as census_stack()
+ * saved them: maybe the handler's and the probe core's frames, then one inside @fn's first
+ * bytes, then its caller). Returns how many were copied to @out.
  */
-static unsigned int census_chain(const struct census_call *c, unsigned long fn,
+static unsigned int census_chain(const unsigned long *stack, unsigned int nr, unsigned long fn,
 				 unsigned long *out)
 {
 	unsigned int i, n = 0;
 
-	for (i = 0; i < c->nr; i++)
-		if (c->stack[i] - fn < 32)
+	for (i = 0; i < nr; i++)
+		if (stack[i] - fn < 32)
 			break;
-	for (i++; i < c->nr && n < RSM_CENSUS_FRAMES; i++)
-		out[n++] = c->stack[i];
+	for (i++; i < nr && n < RSM_CENSUS_FRAMES; i++)
+		out[n++] = stack[i];
 	return n;
 }
 
-static struct kretprobe census_rp_alloc;
-static struct kretprobe census_rp_clone;
-
-static int census_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * sock_init_data_uid(sock, sk, uid): every family's create function initialises its new sock
+ * here (sock_init_data() wraps it), in the function that called sk_alloc(), before anything
+ * can free it. A kernel sock (sk_kern_sock, set by sk_alloc(..., kern=1)) is recorded with the
+ * call chain above; a user sock costs this test. An entry probe, so no return probe (a
+ * kretprobe on sk_alloc cost every socket on the host its return trampoline).
+ */
+static int census_init_entry(struct fprobe *fp, unsigned long ip, unsigned long ret_ip,
+			     struct ftrace_regs *fregs, void *data)
 {
-	struct census_call *c = (struct census_call *)ri->data;
-	struct sock *sk = (struct sock *)regs_return_value(regs);
-	unsigned long frames[RSM_CENSUS_FRAMES];
+	struct sock *sk = (struct sock *)ftrace_regs_get_argument(fregs, 1);
+	unsigned long stack[CENSUS_STACK], frames[RSM_CENSUS_FRAMES];
+	struct pt_regs tmp, *regs;
 	unsigned int nr;
 
-	if (!sk)
+	if (!sk || !sk->sk_kern_sock)
 		return 0;
-	nr = census_chain(c, (unsigned long)census_rp_alloc.kp.addr, frames);
+	regs = ftrace_partial_regs(fregs, &tmp);
+	nr = census_stack(regs, stack);
+	nr = census_chain(stack, nr, ip, frames);
 	census_insert(sk, frames, nr, NULL);
 	return 0;
 }
+
+static struct kretprobe census_rp_clone;
 
 /* sk_clone(sk, priority, lock) (sk_clone_lock(sk, priority) in 7.2): a kern parent's child. */
 static int census_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -327,7 +346,6 @@ static int census_clone_entry(struct kretprobe_instance *ri, struct pt_regs *reg
 	if (!parent->sk_kern_sock)
 		return 1;
 	c->parent = parent;
-	c->nr = 0;
 	return 0;
 }
 
@@ -347,20 +365,20 @@ static void census_remove(struct sock *sk)
 	struct census_entry *e;
 	unsigned long flags;
 
-	if (!sk->sk_kern_sock)
+	/*
+	 * Not gated on sk_kern_sock: MPTCP's accept clears it on a child cloned from a kernel
+	 * listener, which the census recorded. An empty bucket needs no lock: a sock's entry is
+	 * inserted before the sock can be destroyed.
+	 */
+	if (hlist_empty(&census_hash[census_bucket(sk)]))
 		return;
 	spin_lock_irqsave(&census_lock, flags);
 	e = census_find(sk);
 	if (e) {
-		hlist_del(&e->node);
-		census_live--;
-		census_destroyed++;
-		census_sites[e->site].destroyed++;
 		trace_kernel_socket_destroy(sock_net(sk)->ns.inum, sk->sk_family, sk->sk_type,
 					    sk->sk_protocol, e->seq,
 					    ktime_get_ns() - e->created_ns);
-		e->sk = NULL;
-		hlist_add_head(&e->node, &census_free);
+		census_unlink(e);
 	}
 	spin_unlock_irqrestore(&census_lock, flags);
 }
@@ -387,12 +405,8 @@ static int census_destruct_rcu(struct fprobe *fp, unsigned long ip, unsigned lon
 	return 0;
 }
 
-static struct kretprobe census_rp_alloc = {
-	.kp.symbol_name = "sk_alloc",
-	.entry_handler = census_alloc_entry,
-	.handler = census_alloc_ret,
-	.data_size = sizeof(struct census_call),
-	.maxactive = 64,
+static struct fprobe census_fp_init = {
+	.entry_handler = census_init_entry,
 };
 
 static struct kretprobe census_rp_clone = {
@@ -445,7 +459,7 @@ static int census_selftest(void)
 	}
 	spin_unlock_irqrestore(&census_lock, flags);
 	if (!seen) {
-		pr_warn("rust_sockmod: census: the sk_alloc probe did not see a kernel socket\n");
+		pr_warn("rust_sockmod: census: the sock_init_data_uid probe did not see a kernel socket\n");
 		return -EOPNOTSUPP;
 	}
 	if (!gone) {
@@ -544,7 +558,7 @@ int rsm_census_start(u32 max)
 	err = census_register_fprobe(&census_fp_destruct_rcu, "__sk_destruct");
 	if (err)
 		goto unreg_destruct;
-	err = census_register_kretprobe(&census_rp_alloc);
+	err = census_register_fprobe(&census_fp_init, "sock_init_data_uid");
 	if (err)
 		goto unreg_destruct_rcu;
 	/* 7.3 has sk_clone (sk_clone_lock is an inline wrapper of it), 7.2 sk_clone_lock. */
@@ -564,7 +578,7 @@ int rsm_census_start(u32 max)
 unreg_clone:
 	unregister_kretprobe(&census_rp_clone);
 unreg_alloc:
-	unregister_kretprobe(&census_rp_alloc);
+	unregister_fprobe(&census_fp_init);
 unreg_destruct_rcu:
 	unregister_fprobe(&census_fp_destruct_rcu);
 unreg_destruct:
@@ -587,7 +601,7 @@ void rsm_census_stop(void)
 	if (census_running) {
 		/* Creations first, the destructor last: nothing recorded escapes unseen. */
 		unregister_kretprobe(&census_rp_clone);
-		unregister_kretprobe(&census_rp_alloc);
+		unregister_fprobe(&census_fp_init);
 		unregister_fprobe(&census_fp_destruct_rcu);
 		unregister_fprobe(&census_fp_destruct);
 		census_free_all();
@@ -627,7 +641,7 @@ bool rsm_census_totals(struct rsm_census_totals *t)
 				t->own_attached++;
 	}
 	spin_unlock_irqrestore(&census_lock, flags);
-	t->missed = census_rp_alloc.nmissed + census_rp_clone.nmissed +
+	t->missed = census_rp_clone.nmissed + census_rp_clone.kp.nmissed + census_fp_init.nmissed +
 		    census_fp_destruct.nmissed + census_fp_destruct_rcu.nmissed;
 	mutex_unlock(&census_mutex);
 	return true;
@@ -712,7 +726,8 @@ out:
 static bool census_core(const char *fn)
 {
 	static const char *const core[] = {
-		"sk_alloc", "sk_clone", "sk_clone_lock", "sk_prot_alloc",
+		"sk_alloc", "sk_clone", "sk_clone_lock", "sk_prot_alloc", "sock_init_data",
+		"sock_init_data_uid",
 		"__sock_create", "sock_create_kern", "__sock_create_kern", "sock_create",
 		"sock_create_lite", "inet_create", "inet6_create", "__netlink_create",
 		"netlink_create", "__netlink_kernel_create", "netlink_kernel_create",

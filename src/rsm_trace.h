@@ -81,9 +81,9 @@ TRACE_EVENT(netns_exit,
 );
 
 /*
- * A kernel socket the census recorded, as sk_alloc returns it (seq: its census number; pid 0
- * outside a task). Its type and protocol are set later by the family's create function: the
- * report shows them, and kernel_socket_destroy.
+ * A kernel socket the census recorded, as the family's create function initialises it (seq:
+ * its census number; pid 0 outside a task). Its type and protocol: in the report, and in
+ * kernel_socket_destroy.
  */
 TRACE_EVENT(kernel_socket_create,
 	TP_PROTO(u32 netns, int family, u64 seq, int pid),

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2016 # the bash -c scripts below expand their own arguments.
-# plan: 38
+# plan: 40
 # The kernel socket census (docs/census.md): the kernel's own sockets of a fresh netns, of
 # WireGuard and VXLAN devices and of rust_sockmod, each with its creator; the join with ss;
 # the teardown auditor (a hold socket pins a deleted netns); the cross-check; tracepoints;
@@ -10,10 +10,11 @@
 KPL=/sys/kernel/debug/kprobes/list
 T=/sys/kernel/tracing
 mountpoint -q "$T" || mount -t tracefs nodev "$T"
-# census_probes: how many of the census's probes are registered: the kretprobes on the
-# allocators (kprobes list) and the fprobes on the destructors (ftrace's enabled functions).
+# census_probes: how many of the census's probes are registered: the kretprobe on the clone
+# function (kprobes list) and the fprobes on sock_init_data_uid and the destructors (ftrace's
+# enabled functions).
 census_probes() {
-    echo $(( $(grep -cE ' (sk_alloc|sk_clone|sk_clone_lock)\+' "$KPL") + $(grep -cE '^(sk_destruct|__sk_destruct) ' "$T/enabled_functions") ))
+    echo $(( $(grep -cE ' (sk_clone|sk_clone_lock)\+' "$KPL") + $(grep -cE '^(sock_init_data_uid|sk_destruct|__sk_destruct) ' "$T/enabled_functions") ))
 }
 # ks NETNS: the census's kernel_socket lines of one netns.
 ks() { grep "^kernel_socket .* netns=$1 " "$DEV"; }
@@ -25,7 +26,7 @@ had_wg=$(grep -c '^wireguard ' /proc/modules); had_vx=$(grep -c '^vxlan ' /proc/
 
 check "census on" cmd "census on"
 check "census on again: accepted" cmd "census on"
-check "... and not registered twice: 4 probes (sk_alloc, sk_clone, sk_destruct, __sk_destruct)" \
+check "... and not registered twice: 4 probes (sock_init_data_uid, sk_clone, sk_destruct, __sk_destruct)" \
     test "$(census_probes)" = 4
 check "report: census on, nothing dropped or missed" \
     grep -qE '^census_totals live=[0-9]+ created=[0-9]+ destroyed=[0-9]+ dropped=0 missed=0 ' "$DEV"
@@ -111,6 +112,32 @@ trace=$(grep -E 'kernel_socket_(create|destroy):' "$T/trace")
 # shellcheck disable=SC2016 # the inner script expands its own arguments.
 check "tracepoints: kernel_socket_create (family 10, the writer's pid), then its destroy (udp) with the same seq" \
     bash -c 's=$(sed -n "s/.*kernel_socket_create: netns=[0-9]* family=10 seq=\([0-9]*\) pid=$2$/\1/p" <<<"$1") && test -n "$s" && grep -qE "kernel_socket_destroy: netns=[0-9]+ family=10 type=2 protocol=17 seq=$s age_ns=[1-9]" <<<"$1"' _ "$trace" "$me"
+
+# MPTCP: a user MPTCP listener's first subflow is a kernel socket (sock_create_kern); a plain
+# TCP client's connection is a child cloned from it (recorded, creator inherited), and
+# accept() of that fallback child clears its sk_kern_sock. Its destruction must still remove
+# its entry (a removal gated on sk_kern_sock left a freed sock in the table).
+if [ -d /proc/sys/net/mptcp ]; then
+    # shellcheck disable=SC2016 # python reads its own arguments.
+    mp=$(python3 -c '
+import socket, sys
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+ls.bind(("127.0.0.1", 8097)); ls.listen(4)
+c = socket.create_connection(("127.0.0.1", 8097))
+a, _ = ls.accept()
+sys.stdout.write(open(sys.argv[1]).read())
+for s in (a, c, ls): s.close()' "$DEV" | grep '^kernel_socket .* port=8097 .* clone=yes ')
+    check "mptcp: the fallback TCP child of a user MPTCP listener, recorded as a clone of its kernel subflow" \
+        test -n "$mp"
+    # shellcheck disable=SC2016 # wait_for evaluates the condition itself.
+    if wait_for 10 '! grep -q "^kernel_socket .* port=8097 .* clone=yes " "$DEV"'; then
+        ok "mptcp: once accepted (sk_kern_sock cleared) and closed, its entry is gone"
+    else not_ok "mptcp: once accepted (sk_kern_sock cleared) and closed, its entry is gone"; grep " port=8097 " "$DEV" | diag; fi
+    no_mismatch
+else
+    ok "mptcp: the fallback TCP child of a user MPTCP listener, recorded as a clone # SKIP no CONFIG_MPTCP"
+    ok "mptcp: once accepted and closed, its entry is gone # SKIP no CONFIG_MPTCP"
+fi
 
 # Churn: the root fuzzer with the census on (creates, binds, releases: UDP sockets freed by RCU
 # callbacks in softirq while other creations run the probes' handlers), ten seeds of 3,000
