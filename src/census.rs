@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The kernel socket census: turns the probes of `src/census.c` on and off, and formats what
-//! they recorded as the report's last section (README: "Kernel socket census").
+//! they recorded as the report's last section (docs/census.md).
 //!
 //! The section, present only while the census is on: one `kernel_socket` line per live kernel
 //! socket, one `census creator=` line per creator, one `census netns=` line per netns, the
@@ -239,24 +239,27 @@ fn fill(cursor: &mut (u32, u32), buf: &mut [Rec; BATCH]) -> usize {
     n as usize
 }
 
-/// Counts the table's sockets made since `since_ns`, for the cross-check (state lock held).
-fn table_since(s: &state::State, since_ns: u64) -> u64 {
-    s.sockets()
-        .iter()
-        .filter(|(_, e)| e.meta.created_ns >= since_ns)
-        .count() as u64
+/// Counts the module's table's sockets made since `since_ns`, for the cross-check.
+fn table_since(since_ns: u64) -> Result<u64> {
+    state::with(|s| {
+        s.sockets()
+            .iter()
+            .filter(|(_, e)| e.meta.created_ns >= since_ns)
+            .count() as u64
+    })
 }
 
 /// One pass over the census: totals, cross-check, per-netns and per-site counts; None while
-/// the census is off.
-fn take_view(s: &state::State) -> Result<Option<View>> {
-    // The cross-check is judged only if no operation ran in flight around the two counts.
+/// the census is off. Takes the state lock only to count the module's table.
+fn take_view() -> Result<Option<View>> {
+    // The cross-check is judged only if no operation that changes what either side counts ran
+    // around the two counts (every such operation holds a `Busy` for its whole length).
     let gen = BUSY_GEN.load(Ordering::Acquire);
     let quiet = BUSY.load(Ordering::Acquire) == 0;
     let Some(totals) = totals() else {
         return Ok(None);
     };
-    let table = table_since(s, totals.started_ns);
+    let table = table_since(totals.started_ns)?;
     let check =
         if !quiet || BUSY.load(Ordering::Acquire) != 0 || BUSY_GEN.load(Ordering::Acquire) != gen {
             Check::Busy
@@ -308,9 +311,8 @@ fn take_view(s: &state::State) -> Result<Option<View>> {
 }
 
 /// Appends census lines from `stage` on until `out` holds `limit` bytes or the section ends
-/// (state lock held: the cross-check reads the table).
+/// (state lock not held).
 pub(crate) fn fill_section(
-    s: &state::State,
     stage: &mut Stage,
     view: &mut Option<View>,
     out: &mut TextBuf,
@@ -319,7 +321,7 @@ pub(crate) fn fill_section(
     while out.bytes.len() < limit && *stage != Stage::Done {
         *stage = match *stage {
             Stage::Start => {
-                *view = take_view(s)?;
+                *view = take_view()?;
                 match view {
                     None => {
                         out.write_str("# census: off\n").map_err(|_| ENOMEM)?;
@@ -332,7 +334,9 @@ pub(crate) fn fill_section(
                 }
             }
             Stage::Sockets(b, k) => {
+                // (Never without a view: `Start` made it; a rewind resets both.)
                 let Some(v) = view.as_ref() else {
+                    *stage = Stage::Done;
                     break;
                 };
                 let mut cursor = (b, k);
@@ -348,7 +352,9 @@ pub(crate) fn fill_section(
                 }
             }
             Stage::Creators(i) => {
+                // (Never without a view: `Start` made it; a rewind resets both.)
                 let Some(v) = view.as_ref() else {
+                    *stage = Stage::Done;
                     break;
                 };
                 match v.creators.get(i as usize) {
@@ -360,7 +366,9 @@ pub(crate) fn fill_section(
                 }
             }
             Stage::Netns(after) => {
+                // (Never without a view: `Start` made it; a rewind resets both.)
                 let Some(v) = view.as_ref() else {
+                    *stage = Stage::Done;
                     break;
                 };
                 let next = match after {

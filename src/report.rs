@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The text report of `/dev/rust_sockmod` (format documented in README.md, "Report format").
+//! The text report of `/dev/rust_sockmod` (format: docs/interface.md, "Report format").
 //!
 //! The report is generated a batch of lines at a time under the state lock and copied to
 //! userspace without it. Each open file keeps a cursor (file position, section, next key), so a
@@ -88,9 +88,22 @@ impl Cursor {
         if self.stage == Stage::Header {
             self.as_of_ns = shim::now_ns();
         }
-        let (stage, batch, as_of) = (&mut self.stage, &mut self.batch, self.as_of_ns);
-        let census = &mut self.census;
-        crate::state::with(|s| fill(s, stage, batch, as_of, census))??;
+        // A stage may end the batch with nothing in it (the module's sections hand over to the
+        // census's): go on until there are bytes or the report is over.
+        while self.batch.bytes.is_empty() && self.stage != Stage::Done {
+            let (stage, batch, as_of) = (&mut self.stage, &mut self.batch, self.as_of_ns);
+            if let Stage::Census(mut cs) = *stage {
+                // Outside the state lock: the census walk can be long, and netns cleanup
+                // (`.pre_exit`) takes that lock.
+                crate::census::fill_section(&mut cs, &mut self.census, batch, BATCH_BYTES)?;
+                *stage = match cs {
+                    crate::census::Stage::Done => Stage::Done,
+                    cs => Stage::Census(cs),
+                };
+            } else {
+                crate::state::with(|s| fill(s, stage, batch, as_of))??;
+            }
+        }
         Ok(!self.batch.bytes.is_empty())
     }
 
@@ -128,15 +141,10 @@ impl Cursor {
     }
 }
 
-/// Appends lines from `stage` on until the batch is full or the report ends.
-fn fill(
-    s: &State,
-    stage: &mut Stage,
-    out: &mut TextBuf,
-    as_of_ns: u64,
-    census: &mut Option<crate::census::View>,
-) -> Result {
-    while out.bytes.len() < BATCH_BYTES && *stage != Stage::Done {
+/// Appends lines of the module's own sections from `stage` on until the batch is full or the
+/// census section is next (state lock held).
+fn fill(s: &State, stage: &mut Stage, out: &mut TextBuf, as_of_ns: u64) -> Result {
+    while out.bytes.len() < BATCH_BYTES && !matches!(*stage, Stage::Census(_) | Stage::Done) {
         *stage = match *stage {
             Stage::Header => {
                 header(s, out, as_of_ns).map_err(|_| ENOMEM)?;
@@ -173,13 +181,7 @@ fn fill(
                     None => Stage::Census(crate::census::Stage::Start),
                 }
             }
-            Stage::Census(mut cs) => {
-                crate::census::fill_section(s, &mut cs, census, out, BATCH_BYTES)?;
-                match cs {
-                    crate::census::Stage::Done => Stage::Done,
-                    cs => Stage::Census(cs),
-                }
-            }
+            Stage::Census(cs) => Stage::Census(cs),
             Stage::Done => Stage::Done,
         };
     }
@@ -250,8 +252,8 @@ fn write_fpt(out: &mut TextBuf, family: i32, sock_type: i32, protocol: i32) -> f
 /// zero groups as `::`; `ss` prints a dual-stack `[::]` as `*`); `-` while unbound or for
 /// families without ports.
 fn write_local(out: &mut TextBuf, family: i32, addr: &[u8; 16], port: u16) -> fmt::Result {
-    const AF_INET: i32 = 2;
-    const AF_INET6: i32 = 10;
+    const AF_INET: i32 = kernel::bindings::AF_INET as i32;
+    const AF_INET6: i32 = kernel::bindings::AF_INET6 as i32;
     if port == 0 || (family != AF_INET && family != AF_INET6) {
         return out.write_char('-');
     }
