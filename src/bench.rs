@@ -12,7 +12,7 @@
 
 use crate::{
     ksocket::FreshSocket,
-    netns::NetRef,
+    netns::Net,
     ops::{self, CreateReq, NetnsSel},
     shim::{self, COMM_LEN},
     state::{self, CreateNodes},
@@ -38,7 +38,7 @@ impl ops::Stamp for Untimed {
 }
 
 /// The step a `RSM_BENCH_STEP_*` mode adds to a raw pair (see `uapi.rs`).
-fn step(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result {
+fn step(file: &LocalFile, net: &Net, req: &CreateReq, mode: u32) -> Result {
     match mode {
         RSM_BENCH_STEP_NETNS => drop(ops::resolve(&req.netns)?),
         RSM_BENCH_STEP_PERMISSION => ops::check_permission(file, net, req)?,
@@ -59,7 +59,7 @@ fn step(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result {
 }
 
 /// One timed pair of `req` (the caller's netns, `net`) in `mode`; returns its ns.
-fn pair(file: &LocalFile, net: &NetRef, req: &CreateReq, mode: u32) -> Result<u64> {
+fn pair(file: &LocalFile, net: &Net, req: &CreateReq, mode: u32) -> Result<u64> {
     let t0 = shim::now_ns();
     match mode {
         RSM_BENCH_BOOKKEEPING => {
@@ -92,7 +92,7 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
     }
     let _busy = crate::census::Busy::new();
     let n = b.iterations as usize;
-    let net = NetRef::current();
+    let net = Net::current()?;
     let req = CreateReq {
         family: b.family,
         sock_type: b.sock_type,

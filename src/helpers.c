@@ -19,6 +19,12 @@
 
 #include "helpers.h"
 
+/* One more count on @net, whose count is non-zero. */
+void rsm_get_net(struct net *net)
+{
+	get_net(net);
+}
+
 void rsm_put_net(struct net *net)
 {
 	put_net(net);

@@ -24,6 +24,7 @@ struct rsm_sock_info {
 	u16 local_port;		/* host order; 0 while unbound, for raw sockets and other families */
 };
 
+void rsm_get_net(struct net *net);
 void rsm_put_net(struct net *net);
 struct net *rsm_current_net(void);
 struct net *rsm_maybe_get_net(struct net *net);

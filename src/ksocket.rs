@@ -2,9 +2,12 @@
 
 //! `KernelSocket`: a `struct socket` made by `sock_create_kern()`, released on drop.
 
-use crate::{netns::NetRef, shim};
-use core::marker::PhantomData;
-use kernel::{bindings, error::to_result, prelude::*};
+use crate::{
+    netns::{Net, NetId},
+    shim,
+};
+use core::{marker::PhantomData, ptr::NonNull};
+use kernel::{bindings, error::to_result, prelude::*, sync::aref::ARef};
 
 /// What a socket is, read from the socket itself.
 pub(crate) type SockInfo = shim::RsmSockInfo;
@@ -20,14 +23,14 @@ pub(crate) type SockInfo = shim::RsmSockInfo;
 /// module's pernet `.pre_exit` hook for its netns (`state::release_netns`). The table
 /// (`src/state.rs`) is the only owner and keeps this promise; see `FreshSocket::into_kept`.
 pub(crate) struct KernelSocket {
-    sock: *mut bindings::socket,
+    sock: NonNull<bindings::socket>,
 }
 
-/// A socket just made by `sock_create_kern()` in a netns the caller holds a [`NetRef`] on: it
+/// A socket just made by `sock_create_kern()` in a netns the caller holds a count on: it
 /// borrows that reference, so it cannot outlive it, and may be dropped (released) anywhere.
 pub(crate) struct FreshSocket<'net> {
     sock: KernelSocket,
-    _net: PhantomData<&'net NetRef>,
+    _net: PhantomData<&'net Net>,
 }
 
 // SAFETY: A kernel socket may be used and released from any process-context thread.
@@ -45,7 +48,7 @@ impl<'net> FreshSocket<'net> {
     /// sockets by this frame (`rust_sockmod:FreshSocket::create`).
     #[inline(never)]
     pub(crate) fn create(
-        net: &'net NetRef,
+        net: &'net Net,
         family: i32,
         sock_type: i32,
         protocol: i32,
@@ -57,13 +60,11 @@ impl<'net> FreshSocket<'net> {
         to_result(unsafe {
             bindings::sock_create_kern(net.as_ptr(), family, sock_type, protocol, &mut sock)
         })?;
-        if sock.is_null() {
-            return Err(EINVAL);
-        }
+        let sock = NonNull::new(sock).ok_or(EINVAL)?;
         if hold {
             // SAFETY: `sock` was just created by `sock_create_kern` (kern=1), so its `sk` holds
             // no netns reference yet; upgraded exactly once, here, before anyone else sees it.
-            unsafe { shim::sk_net_refcnt_upgrade((*sock).sk) };
+            unsafe { shim::sk_net_refcnt_upgrade((*sock.as_ptr()).sk) };
         }
         // INVARIANT: `sock_create_kern` succeeded and handed the socket over to us; the borrowed
         // `net` keeps the netns alive for as long as this value exists.
@@ -74,7 +75,7 @@ impl<'net> FreshSocket<'net> {
     }
 
     /// The socket's netns, as an identity only.
-    pub(crate) fn net_id(&self) -> usize {
+    pub(crate) fn net_id(&self) -> NetId {
         self.sock.net_id()
     }
 
@@ -83,7 +84,7 @@ impl<'net> FreshSocket<'net> {
     /// # Safety
     ///
     /// The caller puts the result into the module's table under the state lock before the
-    /// borrowed [`NetRef`] is dropped, so that the pernet `.pre_exit` hook of its netns finds it
+    /// borrowed [`Net`] is released, so that the pernet `.pre_exit` hook of its netns finds it
     /// (the [`KernelSocket`] invariant).
     pub(crate) unsafe fn into_kept(self) -> KernelSocket {
         self.sock
@@ -121,7 +122,7 @@ impl KernelSocket {
         };
         // SAFETY: The socket is live (type invariant); `addr` points to a sockaddr of the
         // socket's family, `len` bytes long, valid for the call.
-        to_result(unsafe { bindings::kernel_bind(self.sock, addr, len as i32) })
+        to_result(unsafe { bindings::kernel_bind(self.sock.as_ptr(), addr, len as i32) })
     }
 
     /// `listen(backlog)` as listen(2) does it (`__sys_listen_socket`): the backlog clamped to
@@ -129,37 +130,37 @@ impl KernelSocket {
     /// too (`kernel_listen()` alone passes it through, and `inet_listen()` stores it as u32).
     pub(crate) fn listen(&self, backlog: i32) -> Result {
         // SAFETY: The socket is live (type invariant), so is its netns.
-        let somaxconn = unsafe { shim::rsm_sock_somaxconn(self.sock) };
+        let somaxconn = unsafe { shim::rsm_sock_somaxconn(self.sock.as_ptr()) };
         let backlog = if backlog as u32 > somaxconn as u32 {
             somaxconn
         } else {
             backlog
         };
         // SAFETY: The socket is live (type invariant); kernel_listen validates the rest.
-        to_result(unsafe { bindings::kernel_listen(self.sock, backlog) })
+        to_result(unsafe { bindings::kernel_listen(self.sock.as_ptr(), backlog) })
     }
 
     /// Family, type, protocol, state, inode and netns as the socket itself reports them.
     pub(crate) fn info(&self) -> SockInfo {
         let mut info = SockInfo::default();
         // SAFETY: The socket is live (type invariant); `info` is a valid out pointer.
-        unsafe { shim::rsm_sock_info(self.sock, &mut info) };
+        unsafe { shim::rsm_sock_info(self.sock.as_ptr(), &mut info) };
         info
     }
 
     /// The socket's netns, as an identity only (never dereferenced by the caller).
-    pub(crate) fn net_id(&self) -> usize {
+    pub(crate) fn net_id(&self) -> NetId {
         // SAFETY: The socket is live (type invariant).
-        unsafe { shim::rsm_sock_net(self.sock) as usize }
+        NetId::of_ptr(unsafe { shim::rsm_sock_net(self.sock.as_ptr()) })
     }
 
     /// A counted reference on the socket's netns, unless that netns is being dismantled (then
     /// its pernet `.pre_exit` hook releases the socket).
-    pub(crate) fn net_ref(&self) -> Option<NetRef> {
+    pub(crate) fn net_ref(&self) -> Option<ARef<Net>> {
         // SAFETY: The socket is live (type invariant) and its `sk` holds a passive reference on
         // its netns (`sk_alloc` → `net_passive_inc` for kernel sockets), so the `struct net`
         // memory stays valid whatever its count.
-        unsafe { NetRef::try_get(shim::rsm_sock_net(self.sock)) }
+        unsafe { Net::try_get(shim::rsm_sock_net(self.sock.as_ptr())) }
     }
 }
 
@@ -167,6 +168,6 @@ impl Drop for KernelSocket {
     fn drop(&mut self) {
         // SAFETY: By the type invariant we own the socket and release it exactly once; its
         // netns is still alive (see the invariant).
-        unsafe { bindings::sock_release(self.sock) };
+        unsafe { bindings::sock_release(self.sock.as_ptr()) };
     }
 }

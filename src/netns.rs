@@ -1,63 +1,106 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `NetRef`: a counted reference on a `struct net`, released on drop.
+//! `Net`: a network namespace (`struct net`), reference-counted through [`ARef`].
 
 use crate::shim;
-use kernel::{bindings, error::from_err_ptr, prelude::*};
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    error::from_err_ptr,
+    prelude::*,
+    sync::aref::{ARef, AlwaysRefCounted},
+    types::Opaque,
+};
 
-/// A counted reference on a network namespace.
+/// A network namespace, as the kernel crate wraps its refcounted objects (`Credential`,
+/// `PidNamespace`): only ever seen behind a reference that keeps its count above zero.
 ///
 /// # Invariants
 ///
-/// `ptr` points to a live `struct net` on which this value owns one reference (`get_net`).
-pub(crate) struct NetRef {
-    ptr: *mut bindings::net,
-}
+/// A `&Net` points to a `struct net` whose count (`ns.__ns_ref`, what `get_net` increments) is
+/// non-zero for the reference's lifetime; an [`ARef<Net>`] owns one count.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<bindings::net>);
 
-// SAFETY: A netns reference may be taken and dropped on any thread.
-unsafe impl Send for NetRef {}
-// SAFETY: `&NetRef` only reads immutable fields of the netns.
-unsafe impl Sync for NetRef {}
+// SAFETY: A netns reference may be taken and dropped on any thread (`get_net`/`put_net` are
+// atomic; the last put queues cleanup_net).
+unsafe impl Send for Net {}
+// SAFETY: `&Net` only reads fields that never change after set-up (inode number, owning user
+// namespace) or takes counts, both safe from any thread.
+unsafe impl Sync for Net {}
 
-/// Takes over the reference an `ERR_PTR`-style lookup (`get_net_ns_by_*`) returned.
-fn counted(ptr: *mut bindings::net) -> Result<NetRef> {
-    let ptr = from_err_ptr(ptr)?;
-    if ptr.is_null() {
-        return Err(EINVAL);
+// SAFETY: `inc_ref` and `dec_ref` are `get_net` and `put_net`; a `&Net` implies a non-zero
+// count (type invariant), so `get_net` never revives a dying namespace.
+unsafe impl AlwaysRefCounted for Net {
+    fn inc_ref(&self) {
+        // SAFETY: The count is non-zero while `&self` lives (type invariant).
+        unsafe { shim::rsm_get_net(self.as_ptr()) };
     }
-    // INVARIANT: a non-error return of the get_net_ns_by_* family carries a counted reference.
-    Ok(NetRef { ptr })
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns one count on `obj` (the trait's contract), dropped once here.
+        unsafe { shim::rsm_put_net(obj.as_ptr().cast()) };
+    }
 }
 
-impl NetRef {
-    /// The calling task's network namespace.
-    pub(crate) fn current() -> Self {
+/// A network namespace's identity: the address of its `struct net`, compared and ordered,
+/// never dereferenced. The table indexes sockets by it; it keeps nothing alive, and no `&Net`
+/// can be made from it, so a namespace whose count may be zero is never used through it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) struct NetId(usize);
+
+impl NetId {
+    /// Returns the identity of the `struct net` at `net`.
+    pub(crate) fn of_ptr(net: *const bindings::net) -> Self {
+        Self(net as usize)
+    }
+}
+
+/// Takes over the counted reference `ptr` carries; `None` for NULL.
+///
+/// # Safety
+///
+/// A non-NULL `ptr` points to a live `struct net` and carries one count, which the caller
+/// gives up.
+unsafe fn adopt(ptr: *mut bindings::net) -> Option<ARef<Net>> {
+    // SAFETY: The count is the caller's to give (the function's contract), and `Net` is
+    // `repr(transparent)` over `struct net`.
+    NonNull::new(ptr).map(|p| unsafe { ARef::from_raw(p.cast()) })
+}
+
+/// Takes over the counted reference an `ERR_PTR`-style lookup (`get_net_ns_by_*`) returned.
+fn counted(ptr: *mut bindings::net) -> Result<ARef<Net>> {
+    // SAFETY: A non-error return of the get_net_ns_by_* family carries a counted reference.
+    unsafe { adopt(from_err_ptr(ptr)?) }.ok_or(EINVAL)
+}
+
+impl Net {
+    /// Returns a counted reference on the calling task's network namespace.
+    pub(crate) fn current() -> Result<ARef<Self>> {
         // SAFETY: Called in process context; `rsm_current_net` takes a reference on
-        // `current->nsproxy->net_ns`, which is live while the task runs.
-        let ptr = unsafe { shim::rsm_current_net() };
-        // INVARIANT: `rsm_current_net` returned a counted reference.
-        Self { ptr }
+        // `current->nsproxy->net_ns`, which is live while the task runs, and returns it.
+        unsafe { adopt(shim::rsm_current_net()) }.ok_or(EINVAL)
     }
 
-    /// The namespace a netns file descriptor refers to (`/proc/PID/ns/net`, `/run/netns/X`).
-    /// EBADF for a closed fd, EINVAL for an fd that is not a network namespace.
-    pub(crate) fn from_fd(fd: i32) -> Result<Self> {
+    /// Looks up the namespace a netns file descriptor refers to (`/proc/PID/ns/net`,
+    /// `/run/netns/X`): EBADF for a closed fd, EINVAL for an fd that is not a network namespace.
+    pub(crate) fn from_fd(fd: i32) -> Result<ARef<Self>> {
         // SAFETY: `get_net_ns_by_fd` validates the fd itself and returns a counted reference
         // or an ERR_PTR.
         counted(unsafe { shim::get_net_ns_by_fd(fd) })
     }
 
-    /// The namespace an nsfs file at `path` refers to, looked up (never opened) with the
-    /// caller's credentials; EINVAL for anything that is not a network namespace file.
-    pub(crate) fn from_path(path: &CStr) -> Result<Self> {
+    /// Looks up the namespace an nsfs file at `path` refers to (never opened, looked up with
+    /// the caller's credentials): EINVAL for anything that is not a network namespace file.
+    pub(crate) fn from_path(path: &CStr) -> Result<ARef<Self>> {
         // SAFETY: `path` is NUL-terminated; the helper looks it up, checks the inode and drops
         // the path itself, and returns a counted reference or an ERR_PTR.
         counted(unsafe { shim::rsm_get_net_ns_by_path(path.as_char_ptr()) })
     }
 
-    /// The namespace of process `pid` in the caller's pid namespace; ESRCH if there is none,
-    /// EINVAL for a pid that cannot exist (<= 0).
-    pub(crate) fn from_pid(pid: i32) -> Result<Self> {
+    /// Looks up the namespace of process `pid` in the caller's pid namespace: ESRCH if there
+    /// is none, EINVAL for a pid that cannot exist (<= 0).
+    pub(crate) fn from_pid(pid: i32) -> Result<ARef<Self>> {
         if pid <= 0 {
             return Err(EINVAL);
         }
@@ -66,44 +109,45 @@ impl NetRef {
         counted(unsafe { shim::get_net_ns_by_pid(pid) })
     }
 
-    /// A counted reference on `net` unless it is being dismantled (its count already reached
-    /// zero; its pernet exit hooks are queued or running): then `None`.
+    /// Takes a counted reference on `net` unless it is being dismantled (its count already
+    /// reached zero; its pernet exit hooks are queued or running): then `None`.
+    ///
+    /// This is the only way from a netns pointer whose count may be zero (a socket's
+    /// `sk_net`, which kernel sockets hold only passively) to a `Net`: no `&Net` is ever made
+    /// for such a pointer before the count is known to be non-zero.
     ///
     /// # Safety
     ///
     /// `net` points to a `struct net` whose memory stays valid for the call (it is freed only
     /// after every pernet exit hook ran).
-    pub(crate) unsafe fn try_get(net: *mut bindings::net) -> Option<Self> {
+    pub(crate) unsafe fn try_get(net: *mut bindings::net) -> Option<ARef<Self>> {
         // SAFETY: `net` is valid for the call (the caller's contract); `maybe_get_net` only
-        // increments a non-zero count.
-        let ptr = unsafe { shim::rsm_maybe_get_net(net) };
-        // INVARIANT: a non-NULL return carries a counted reference.
-        (!ptr.is_null()).then_some(Self { ptr })
+        // increments a non-zero count, and returns NULL otherwise.
+        unsafe { adopt(shim::rsm_maybe_get_net(net)) }
     }
 
+    /// Returns the raw `struct net` pointer, for the C helpers.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
-        self.ptr
+        self.0.get()
     }
 
-    /// The netns inode number (what `readlink /proc/self/ns/net` shows).
+    /// Returns the netns inode number (what `readlink /proc/self/ns/net` shows).
     pub(crate) fn inum(&self) -> u32 {
-        // SAFETY: `ptr` is live by the type invariant; `ns.inum` never changes.
-        unsafe { shim::rsm_net_inum(self.ptr) }
+        // SAFETY: The netns is live (type invariant); `ns.inum` never changes.
+        unsafe { shim::rsm_net_inum(self.as_ptr()) }
     }
 
-    /// Whether the opener of `file` has `cap` over the user namespace owning this netns.
+    /// Returns whether the opener of `file` has `cap` over the user namespace owning this
+    /// netns.
     pub(crate) fn file_capable(&self, file: &kernel::fs::LocalFile, cap: u32) -> bool {
-        // SAFETY: `file` is a live file and `ptr` a live netns (type invariant), whose
-        // `user_ns` is set at creation, never changes and lives as long as the netns.
+        // SAFETY: `file` is a live file and the netns is live (type invariant); its `user_ns`
+        // is set at creation, never changes and lives as long as the netns.
         unsafe {
-            bindings::file_ns_capable(file.as_ptr(), shim::rsm_net_user_ns(self.ptr), cap as i32)
+            bindings::file_ns_capable(
+                file.as_ptr(),
+                shim::rsm_net_user_ns(self.as_ptr()),
+                cap as i32,
+            )
         }
-    }
-}
-
-impl Drop for NetRef {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant this value owns one reference, dropped exactly once.
-        unsafe { shim::rsm_put_net(self.ptr) };
     }
 }

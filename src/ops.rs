@@ -4,18 +4,23 @@
 
 use crate::{
     ksocket::FreshSocket,
-    netns::NetRef,
+    netns::{Net, NetId},
     shim::{self, COMM_LEN},
     state::{self, CreateNodes, Meta, ReleaseCause},
     stats::StatKey,
     trace,
 };
-use kernel::{fs::LocalFile, prelude::*, rbtree::RBTree, str::CString};
+use kernel::{
+    bindings::{CAP_NET_ADMIN, CAP_NET_RAW},
+    fs::LocalFile,
+    prelude::*,
+    rbtree::RBTree,
+    str::CString,
+    sync::aref::ARef,
+};
 
-const CAP_NET_ADMIN: u32 = 12;
-const CAP_NET_RAW: u32 = 13;
-const AF_PACKET: i32 = 17;
-const SOCK_RAW: i32 = 3;
+const AF_PACKET: i32 = kernel::bindings::AF_PACKET as i32;
+const SOCK_RAW: i32 = kernel::bindings::sock_type_SOCK_RAW as i32;
 
 /// Which network namespace a socket is created in.
 pub(crate) enum NetnsSel {
@@ -50,19 +55,19 @@ pub(crate) fn rejected(e: Error) -> Error {
     e
 }
 
-pub(crate) fn resolve(sel: &NetnsSel) -> Result<NetRef> {
+pub(crate) fn resolve(sel: &NetnsSel) -> Result<ARef<Net>> {
     match sel {
-        NetnsSel::Caller => Ok(NetRef::current()),
-        NetnsSel::Fd(fd) => NetRef::from_fd(*fd),
-        NetnsSel::Path(p) => NetRef::from_path(p),
-        NetnsSel::Pid(pid) => NetRef::from_pid(*pid),
+        NetnsSel::Caller => Net::current(),
+        NetnsSel::Fd(fd) => Net::from_fd(*fd),
+        NetnsSel::Path(p) => Net::from_path(p),
+        NetnsSel::Pid(pid) => Net::from_pid(*pid),
     }
 }
 
 /// A kernel socket skips the checks a user socket gets (`inet_create` skips CAP_NET_RAW for
 /// kern=1), so the device checks them itself, against the opener's credentials and the user
 /// namespace that owns the target netns: CAP_NET_ADMIN always, CAP_NET_RAW for raw/packet.
-pub(crate) fn check_permission(file: &LocalFile, net: &NetRef, req: &CreateReq) -> Result {
+pub(crate) fn check_permission(file: &LocalFile, net: &Net, req: &CreateReq) -> Result {
     if !net.file_capable(file, CAP_NET_ADMIN) {
         shim::pr_info_ratelimited("create refused: no CAP_NET_ADMIN over the target netns");
         return Err(EPERM);
@@ -116,7 +121,7 @@ impl Stamp for Timed {
 /// Creates a socket in `net` (already resolved and checked) and keeps it in the table after
 /// `publish` succeeded (see [`create`]).
 pub(crate) fn keep<S: Stamp>(
-    net: &NetRef,
+    net: &Net,
     req: &CreateReq,
     publish: impl FnOnce(&Created) -> Result,
 ) -> Result<Created> {
@@ -145,7 +150,7 @@ pub(crate) fn keep<S: Stamp>(
     let (created_ns, latency_ns, pid, comm) = S::finish(t0);
     let net_id = match &result {
         Ok(sock) => sock.net_id(),
-        Err(_) => 0,
+        Err(_) => NetId::default(),
     };
     let meta = Meta {
         key,
@@ -204,7 +209,7 @@ fn traced(req: &CreateReq, netns: u32, id: u64, res: Result, latency_ns: u64) {
 
 /// Refuses unless the opener of `file` has CAP_NET_ADMIN over `net`: EPERM, counted in
 /// `rejected`, with `refusal` as one ratelimited dmesg line.
-fn require_admin(file: &LocalFile, net: &NetRef, refusal: &str) -> Result {
+fn require_admin(file: &LocalFile, net: &Net, refusal: &str) -> Result {
     if net.file_capable(file, CAP_NET_ADMIN) {
         return Ok(());
     }
@@ -266,7 +271,7 @@ pub(crate) fn release_all(file: &LocalFile) -> Result<u64> {
     // lock round trip takes the next socket of a judged netns at once. (If a verdict cannot be
     // kept, that netns is judged again at its next socket.)
     let _busy = crate::census::Busy::new();
-    let mut judged: RBTree<usize, bool> = RBTree::new();
+    let mut judged: RBTree<NetId, bool> = RBTree::new();
     let mut from = 0;
     let mut released = 0;
     let mut left = 0;

@@ -16,7 +16,7 @@
 //! whose `cleanup_net` is running already holds `pernet_ops_rwsem`, so the unregistration waits
 //! for it (and so for our hook on it).
 
-use crate::{shim, state};
+use crate::{netns::NetId, shim, state};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::{error::to_result, prelude::*};
 
@@ -102,7 +102,7 @@ pub(crate) unsafe extern "C" fn rust_sockmod_net_pre_exit(net: *mut kernel::bind
     let busy = crate::census::Busy::new();
     // SAFETY: This is the `.pre_exit` hook of `net`: no pernet `.exit` of `net` has run, and
     // none runs before this returns (see the module documentation).
-    let n = unsafe { state::release_netns(net as usize, cause) };
+    let n = unsafe { state::release_netns(NetId::of_ptr(net), cause) };
     drop(busy);
     if n > 0 {
         EXIT_LAST_NS.store(shim::now_ns().saturating_sub(t0), Ordering::Relaxed);

@@ -37,6 +37,8 @@ pub(crate) const COMM_LEN: usize = bindings::TASK_COMM_LEN as usize;
 #[allow(improper_ctypes)]
 extern "C" {
     // src/helpers.c: static inlines (get_net, put_net, maybe_get_net, check_net).
+    /// One more count on a netns whose count is non-zero.
+    pub(crate) fn rsm_get_net(net: *mut bindings::net);
     pub(crate) fn rsm_put_net(net: *mut bindings::net);
     /// A counted reference on `current->nsproxy->net_ns`.
     pub(crate) fn rsm_current_net() -> *mut bindings::net;

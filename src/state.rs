@@ -8,13 +8,13 @@
 //! ([`InUse`]).
 
 use crate::ksocket::{FreshSocket, KernelSocket, SockInfo};
-use crate::netns::NetRef;
+use crate::netns::{Net, NetId};
 use crate::stats::{KeyStats, StatKey, Totals};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     prelude::*,
     rbtree::{self, RBTree, RBTreeNodeReservation},
-    sync::{Arc, UniqueArc},
+    sync::{aref::ARef, Arc, UniqueArc},
 };
 
 /// Limit on distinct statistics records; attempts beyond it count only in the totals.
@@ -39,7 +39,7 @@ impl Entry {
     }
 
     /// A counted reference on the socket's netns unless that netns is being dismantled.
-    fn net_ref(&self) -> Option<NetRef> {
+    fn net_ref(&self) -> Option<ARef<Net>> {
         self.sock.as_ref()?.net_ref()
     }
 }
@@ -49,7 +49,7 @@ impl Entry {
 pub(crate) struct Meta {
     pub(crate) key: StatKey,
     /// Identity of the netns (`struct net *` as an integer; never dereferenced).
-    pub(crate) net_id: usize,
+    pub(crate) net_id: NetId,
     pub(crate) pid: i32,
     pub(crate) comm: [u8; crate::shim::COMM_LEN],
     pub(crate) created_ns: u64,
@@ -73,7 +73,7 @@ pub(crate) enum ReleaseCause {
 pub(crate) struct Detached {
     // Field order is drop order: the socket first, then the netns reference.
     _sock: Option<Arc<KernelSocket>>,
-    _net: NetRef,
+    _net: ARef<Net>,
 }
 
 /// A table socket used outside the state lock (bind, listen). It may be released meanwhile
@@ -86,12 +86,12 @@ pub(crate) struct Detached {
 pub(crate) struct InUse {
     // Field order is drop order: the socket first, then the netns reference.
     sock: Arc<KernelSocket>,
-    net: NetRef,
+    net: ARef<Net>,
 }
 
 impl InUse {
     /// The socket's netns (counted while this value lives).
-    pub(crate) fn net(&self) -> &NetRef {
+    pub(crate) fn net(&self) -> &Net {
         &self.net
     }
 }
@@ -116,7 +116,7 @@ pub(crate) struct State {
     sockets: RBTree<u64, Entry>,
     /// The same sockets by netns: `(net_id, id)`, so that a netns teardown visits only its own
     /// sockets (`take_netns`), not every live one.
-    by_net: RBTree<(usize, u64), ()>,
+    by_net: RBTree<(NetId, u64), ()>,
     /// Nodes of sockets released by id or at unload (`detach`; not by a netns teardown, whose
     /// nodes go with the batch it releases), kept for the next creations (at most
     /// `SPARES_MAX`: the vector's capacity, allocated at init, so that keeping one never
@@ -131,7 +131,7 @@ pub(crate) struct State {
 }
 
 type TableNode = RBTreeNodeReservation<u64, Entry>;
-type IndexNode = RBTreeNodeReservation<(usize, u64), ()>;
+type IndexNode = RBTreeNodeReservation<(NetId, u64), ()>;
 
 /// Sockets `take_next_judged` passes over in one call, at most.
 const JUDGED_SKIP_MAX: usize = 256;
@@ -146,7 +146,7 @@ pub(crate) enum Next {
     /// Only sockets of refused (or dying) netns passed over: how many were refused.
     Skipped(u64, u64),
     /// A socket (its id) of a netns not judged yet: its identity and a reference to judge it.
-    Unjudged(u64, usize, NetRef),
+    Unjudged(u64, NetId, ARef<Net>),
 }
 
 /// Spare node pairs kept from released sockets (each pair: 2 small allocations).
@@ -256,7 +256,7 @@ impl State {
         self.totals.ok += 1;
         self.totals.live += 1;
         // SAFETY: The socket goes into the table right here, under the state lock, while the
-        // caller still holds the `NetRef` it borrows (its lifetime outlives this call).
+        // caller still holds the `Net` it borrows (its lifetime outlives this call).
         let sock = unsafe { sock.into_kept() };
         let sock = Some(Arc::from(nodes.arc.write(sock)));
         self.by_net
@@ -268,7 +268,7 @@ impl State {
     /// Takes entry `id` (whose netns is pinned by `net`) out of both trees, keeps their nodes as
     /// spares while there is room, and accounts for it; its socket is released where the
     /// returned value is dropped.
-    fn detach(&mut self, id: u64, net: NetRef, cause: ReleaseCause) -> Option<Detached> {
+    fn detach(&mut self, id: u64, net: ARef<Net>, cause: ReleaseCause) -> Option<Detached> {
         let mut e = self.sockets.find_mut(&id)?;
         let sock = e.get_mut().sock.take();
         let meta = e.get().meta;
@@ -325,7 +325,7 @@ impl State {
 
     /// A counted reference on socket `id`'s netns, for a check outside the lock: ENOENT if
     /// there is no such socket, `None` if its netns is already being dismantled.
-    pub(crate) fn net_of(&self, id: u64) -> Result<Option<NetRef>> {
+    pub(crate) fn net_of(&self, id: u64) -> Result<Option<ARef<Net>>> {
         Ok(self.sockets.get(&id).ok_or(ENOENT)?.net_ref())
     }
 
@@ -337,7 +337,7 @@ impl State {
     pub(crate) fn take_next_judged(
         &mut self,
         from: u64,
-        judged: &RBTree<usize, bool>,
+        judged: &RBTree<NetId, bool>,
         cause: ReleaseCause,
     ) -> Next {
         let mut from = from;
@@ -394,7 +394,7 @@ impl State {
     /// sockets, through the `by_net` index.
     fn take_netns(
         &mut self,
-        net_id: usize,
+        net_id: NetId,
         cause: ReleaseCause,
         out: &mut RBTree<u64, Entry>,
     ) -> u64 {
@@ -447,7 +447,7 @@ impl State {
 /// hook runs either in `cleanup_net`, when the netns count is zero, so no `InUse` — which holds
 /// a counted reference — can exist; or in `unregister_pernet_subsys` at unload, after the
 /// device is gone, so no file operation can be holding one.)
-pub(crate) unsafe fn release_netns(net_id: usize, cause: ReleaseCause) -> u64 {
+pub(crate) unsafe fn release_netns(net_id: NetId, cause: ReleaseCause) -> u64 {
     let mut taken = RBTree::new();
     let n = with(|s| s.take_netns(net_id, cause, &mut taken)).unwrap_or(0);
     // Released here, outside the lock, while the netns's protocols still have their per-netns
