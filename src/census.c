@@ -451,12 +451,8 @@ static int census_selftest(void)
 	/* Compared by address only: if it is still here, the sock is freed memory. */
 	e = census_find(sk);
 	gone = !e;
-	if (e) {
-		hlist_del(&e->node);
-		e->sk = NULL;
-		hlist_add_head(&e->node, &census_free);
-		census_live--;
-	}
+	if (e)
+		census_unlink(e);
 	spin_unlock_irqrestore(&census_lock, flags);
 	if (!seen) {
 		pr_warn("rust_sockmod: census: the sock_init_data_uid probe did not see a kernel socket\n");
@@ -569,7 +565,7 @@ int rsm_census_start(u32 max)
 			break;
 	}
 	if (err)
-		goto unreg_alloc;
+		goto unreg_init;
 	err = census_selftest();
 	if (err)
 		goto unreg_clone;
@@ -577,7 +573,7 @@ int rsm_census_start(u32 max)
 
 unreg_clone:
 	unregister_kretprobe(&census_rp_clone);
-unreg_alloc:
+unreg_init:
 	unregister_fprobe(&census_fp_init);
 unreg_destruct_rcu:
 	unregister_fprobe(&census_fp_destruct_rcu);

@@ -2,8 +2,8 @@
 
 //! The text report of `/dev/rust_sockmod` (format: docs/interface.md, "Report format").
 //!
-//! The report is generated a batch of lines at a time under the state lock and copied to
-//! userspace without it. Each open file keeps a cursor (file position, section, next key), so a
+//! The report is generated a batch of lines at a time, the module's sections under the state
+//! lock, the census's without it (`src/census.rs`), and copied to userspace without it. Each open file keeps a cursor (file position, section, next key), so a
 //! sequential reader resumes in O(log n) and any other offset is honoured by regenerating from
 //! the start and skipping. Memory per read is bounded (one batch) however many sockets exist.
 
@@ -181,8 +181,8 @@ fn fill(s: &State, stage: &mut Stage, out: &mut TextBuf, as_of_ns: u64) -> Resul
                     None => Stage::Census(crate::census::Stage::Start),
                 }
             }
-            Stage::Census(cs) => Stage::Census(cs),
-            Stage::Done => Stage::Done,
+            // Not reached: the loop stops before them.
+            Stage::Census(_) | Stage::Done => break,
         };
     }
     Ok(())
