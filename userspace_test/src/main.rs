@@ -9,6 +9,7 @@ mod contexts;
 mod device;
 mod devtest;
 mod errnum;
+mod error;
 mod failnth;
 mod figures;
 mod fuzz;
@@ -31,23 +32,9 @@ mod verdict;
 
 use clap::{Parser, Subcommand};
 use device::{Device, Netns, DEFAULT_DEVICE};
+use error::Error;
 use shared::names;
 use std::process::ExitCode;
-
-/// The exit codes, each with its meaning in `EXIT_CODES` (the end of `--help`).
-mod exit {
-    /// Failed checks: UNEXPECTED rows, steps not observed, missing frames, ...
-    pub const FAILED: u8 = 1;
-    pub const USAGE: u8 = 2;
-    /// The device is missing or cannot be opened or read.
-    pub const DEVICE: u8 = 3;
-    pub const MALFORMED_REPORT: u8 = 4;
-    /// The module refused the request (its ioctl or text command failed).
-    pub const REFUSED: u8 = 5;
-    /// The environment: a bad --netns, a failing userspace system call, output not written.
-    pub const ENVIRONMENT: u8 = 6;
-    pub const TRACING: u8 = 7;
-}
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -325,18 +312,18 @@ enum Cmd {
     },
 }
 
-/// Runs the subcommand; an error is an exit code (`exit`) and its message.
-fn run(cli: Cli) -> Result<(), (u8, String)> {
+/// Runs the subcommand; an error carries its exit code and message.
+fn run(cli: Cli) -> Result<(), Error> {
     match cli.cmd {
         Cmd::Status => {
             let text = std::fs::read_to_string(&cli.device).map_err(|e| {
-                (
-                    exit::DEVICE,
-                    format!("cannot read {}: {e} (is rust_sockmod loaded?)", cli.device),
-                )
+                Error::Device(format!(
+                    "cannot read {}: {e} (is rust_sockmod loaded?)",
+                    cli.device
+                ))
             })?;
             let h = report::parse_header(&text)
-                .map_err(|e| (exit::MALFORMED_REPORT, format!("{}: {e}", cli.device)))?;
+                .map_err(|e| Error::MalformedReport(format!("{}: {e}", cli.device)))?;
             println!("rust_sockmod {}", h.version);
             let mut t = table::new(&[], &[1]);
             for (k, v) in &h.totals {
@@ -351,7 +338,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
         Cmd::Info { id, json } => {
             let dev = open_device(&cli.device, cli.device_fd)?;
             let i = info::get(&dev, id)
-                .map_err(|e| (exit::REFUSED, format!("info {id}: {e} ({})", e.desc())))?;
+                .map_err(|e| Error::Refused(format!("info {id}: {e} ({})", e.desc())))?;
             if json {
                 print_json(&i)
             } else {
@@ -373,7 +360,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 .as_deref()
                 .map(sys::open_netns_arg)
                 .transpose()
-                .map_err(|e| (exit::ENVIRONMENT, e))?;
+                .map_err(Error::Environment)?;
             let dev = open_device(&cli.device, cli.device_fd)?;
             let sel = match (&nsfile, pid) {
                 (Some(f), _) => Netns::Fd(std::os::fd::AsRawFd::as_raw_fd(f)),
@@ -382,7 +369,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             };
             let c = dev
                 .create(f, ty, p, sel, hold)
-                .map_err(|e| (exit::REFUSED, format!("create: {e} ({})", e.desc())))?;
+                .map_err(|e| Error::Refused(format!("create: {e} ({})", e.desc())))?;
             println!(
                 "id={} netns={} latency_ns={}",
                 c.id, c.netns_inode, c.latency_ns
@@ -409,20 +396,19 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                     if good {
                         Ok(())
                     } else {
-                        Err((exit::FAILED, "an ioctl with a read-only argument did not give EFAULT or changed state".into()))
+                        Err(Error::Failed("an ioctl with a read-only argument did not give EFAULT or changed state".into()))
                     }
                 }
                 "bench" => {
                     let (f, ty, p) = parse_request(&family, &sock_type, &protocol)?;
                     let line = probe::bench(&dev, mode, f, ty, p)
-                        .map_err(|e| (exit::REFUSED, format!("bench: {e} ({})", e.desc())))?;
+                        .map_err(|e| Error::Refused(format!("bench: {e} ({})", e.desc())))?;
                     println!("{line}");
                     Ok(())
                 }
-                other => Err((
-                    exit::USAGE,
-                    format!("unknown probe {other:?} (readonly | bench)"),
-                )),
+                other => Err(Error::Usage(format!(
+                    "unknown probe {other:?} (readonly | bench)"
+                ))),
             }
         }
         Cmd::Release { id } => {
@@ -432,17 +418,17 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             } else {
                 let id = id
                     .parse::<u64>()
-                    .map_err(|_| (exit::USAGE, format!("not a socket id: {id:?}")))?;
+                    .map_err(|_| Error::Usage(format!("not a socket id: {id:?}")))?;
                 dev.release(id)
             }
-            .map_err(|e| (exit::REFUSED, format!("release: {e} ({})", e.desc())))?;
+            .map_err(|e| Error::Refused(format!("release: {e} ({})", e.desc())))?;
             println!("released={n}");
             Ok(())
         }
         Cmd::Reset => {
             let dev = open_device(&cli.device, cli.device_fd)?;
             dev.reset_stats()
-                .map_err(|e| (exit::REFUSED, format!("reset: {e} ({})", e.desc())))?;
+                .map_err(|e| Error::Refused(format!("reset: {e} ({})", e.desc())))?;
             println!("statistics reset");
             Ok(())
         }
@@ -454,14 +440,13 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             out,
         } => {
             if small == 0 || big <= small || pairs == 0 || rounds == 0 {
-                return Err((
-                    exit::USAGE,
+                return Err(Error::Usage(
                     "need 0 < small < big, pairs > 0, rounds > 0".into(),
                 ));
             }
             let dev = open_device(&cli.device, cli.device_fd)?;
-            let r = scale::run(&dev, &cli.device, small, big, pairs, rounds)
-                .map_err(|e| (exit::FAILED, e))?;
+            let r =
+                scale::run(&dev, &cli.device, small, big, pairs, rounds).map_err(Error::Failed)?;
             out.emit(&r, "scale", || scale::print(&r, pairs, rounds))
         }
         Cmd::NetnsExit {
@@ -472,8 +457,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             out,
         } => {
             if big <= small || rounds == 0 || timeout == 0 {
-                return Err((
-                    exit::USAGE,
+                return Err(Error::Usage(
                     "need small < big, rounds > 0, timeout > 0".into(),
                 ));
             }
@@ -485,7 +469,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 rounds,
                 std::time::Duration::from_secs(timeout),
             )
-            .map_err(|(code, e)| (code, format!("netns-exit: {e}")))?;
+            .map_err(|e| e.context("netns-exit"))?;
             out.emit(&r.to_json(), "netns-exit", || netns_exit::print(&r))
         }
         Cmd::Threads {
@@ -499,8 +483,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
         } => {
             let req = parse_request(&family, &sock_type, &protocol)?;
             if !(2..=64).contains(&threads) || iterations == 0 || rounds == 0 {
-                return Err((
-                    exit::USAGE,
+                return Err(Error::Usage(
                     "need 2..=64 threads, iterations > 0, rounds > 0".into(),
                 ));
             }
@@ -510,9 +493,9 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
         Cmd::Compare { out } => {
             let dev = open_device(&cli.device, cli.device_fd)?;
             let rows =
-                compare::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("compare: {e}")))?;
+                compare::run(&dev).map_err(|e| Error::Environment(format!("compare: {e}")))?;
             out.emit(&rows, "compare", || compare::print_table(&rows))?;
-            failed_if(
+            Error::failed_if(
                 rows.iter().filter(|r| r.verdict.is_unexpected()).count(),
                 "UNEXPECTED rows",
             )
@@ -520,13 +503,13 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
         Cmd::Lifetime { json } => {
             let dev = open_device(&cli.device, cli.device_fd)?;
             let steps =
-                lifetime::run(&dev).map_err(|e| (exit::ENVIRONMENT, format!("lifetime: {e}")))?;
+                lifetime::run(&dev).map_err(|e| Error::Environment(format!("lifetime: {e}")))?;
             if json {
                 print_json(&steps)?;
             } else {
                 lifetime::print(&steps);
             }
-            failed_if(
+            Error::failed_if(
                 steps.iter().filter(|s| !s.ok).count(),
                 "lifetime steps not observed",
             )
@@ -547,7 +530,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             out.emit(&r, "bench", || bench::print(&r))?;
             if let Some(path) = svg {
                 bench::plot(&r, &path)
-                    .map_err(|e| (exit::ENVIRONMENT, format!("plot {path}: {e}")))?;
+                    .map_err(|e| Error::Environment(format!("plot {path}: {e}")))?;
                 if !out.json {
                     println!("plot: {path}");
                 }
@@ -568,11 +551,11 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let r =
                 match from {
                     Some(path) => trace::analyse(std::fs::read_to_string(&path).map_err(|e| {
-                        (exit::ENVIRONMENT, format!("--from {}: {e}", path.display()))
+                        Error::Environment(format!("--from {}: {e}", path.display()))
                     })?),
                     None => {
                         let dev = open_device(&cli.device, cli.device_fd)?;
-                        trace::run(&dev).map_err(|e| (exit::TRACING, format!("trace: {e}")))?
+                        trace::run(&dev).map_err(|e| Error::Tracing(format!("trace: {e}")))?
                     }
                 };
             if json {
@@ -583,9 +566,9 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             // After the results: a file that cannot be written does not hide them.
             if let Some(path) = raw {
                 std::fs::write(&path, &r.raw)
-                    .map_err(|e| (exit::ENVIRONMENT, format!("--raw {}: {e}", path.display())))?;
+                    .map_err(|e| Error::Environment(format!("--raw {}: {e}", path.display())))?;
             }
-            failed_if(
+            Error::failed_if(
                 r.checks.iter().filter(|(_, ok)| !ok).count(),
                 "expected trace frames missing",
             )
@@ -598,11 +581,11 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             json,
         } => {
             let dev = match fd {
-                Some(fd) => Device::from_fd(fd).map_err(|e| (exit::DEVICE, e))?,
+                Some(fd) => Device::from_fd(fd).map_err(Error::Device)?,
                 None => open_device(&cli.device, cli.device_fd)?,
             };
             let r = fuzz::run(&dev, seed, count, make_it_fail)
-                .map_err(|e| (exit::ENVIRONMENT, format!("fuzz: {e}")))?;
+                .map_err(|e| Error::Environment(format!("fuzz: {e}")))?;
             if json {
                 print_json(&r)?;
             } else {
@@ -611,10 +594,10 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             if r.violations.is_empty() {
                 Ok(())
             } else {
-                Err((
-                    exit::FAILED,
-                    format!("{} undocumented results", r.violations.len()),
-                ))
+                Err(Error::Failed(format!(
+                    "{} undocumented results",
+                    r.violations.len()
+                )))
             }
         }
         Cmd::Stress {
@@ -624,10 +607,12 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             seed,
         } => {
             if threads == 0 || seconds == 0 || seconds > 3600 {
-                return Err((exit::USAGE, "need threads >= 1 and 1..=3600 seconds".into()));
+                return Err(Error::Usage(
+                    "need threads >= 1 and 1..=3600 seconds".into(),
+                ));
             }
             let r = stress::run(&cli.device, &netns, threads, seconds, seed)
-                .map_err(|e| (exit::ENVIRONMENT, format!("stress: {e}")))?;
+                .map_err(|e| Error::Environment(format!("stress: {e}")))?;
             println!("stress: {} threads x {:.0} s: {} ops ({} creates, {} releases, {} full reads, {} text commands), {:.0} ops/s",
                 r.threads, r.seconds, r.ops, r.creates, r.releases, r.reads, r.texts, r.ops as f64 / r.seconds);
             for u in &r.unexpected {
@@ -636,16 +621,16 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             if r.unexpected.is_empty() {
                 Ok(())
             } else {
-                Err((
-                    exit::FAILED,
-                    format!("{} unexpected errors", r.unexpected.len()),
-                ))
+                Err(Error::Failed(format!(
+                    "{} unexpected errors",
+                    r.unexpected.len()
+                )))
             }
         }
         Cmd::Failnth { max_points, json } => {
             let dev = open_device(&cli.device, cli.device_fd)?;
             let sweeps = failnth::run(&dev, &cli.device, max_points)
-                .map_err(|e| (exit::ENVIRONMENT, format!("failnth: {e}")))?;
+                .map_err(|e| Error::Environment(format!("failnth: {e}")))?;
             if json {
                 print_json(&sweeps)?;
             } else {
@@ -655,7 +640,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             if bad == 0 {
                 Ok(())
             } else {
-                Err((exit::FAILED, format!("{bad} problems")))
+                Err(Error::Failed(format!("{bad} problems")))
             }
         }
         Cmd::Census {
@@ -666,28 +651,27 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let dev = open_device(&cli.device, cli.device_fd)?;
             if let Some(a) = action {
                 dev.census(a == "on")
-                    .map_err(|e| (exit::REFUSED, format!("census {a}: {e} ({})", e.desc())))?;
+                    .map_err(|e| Error::Refused(format!("census {a}: {e} ({})", e.desc())))?;
                 println!("census {a}");
                 return Ok(());
             }
             let inum = match &netns {
                 Some(p) => Some(std::os::unix::fs::MetadataExt::ino(
-                    &std::fs::metadata(p).map_err(|e| {
-                        (exit::ENVIRONMENT, format!("--netns {}: {e}", p.display()))
-                    })?,
+                    &std::fs::metadata(p)
+                        .map_err(|e| Error::Environment(format!("--netns {}: {e}", p.display())))?,
                 )),
                 None => None,
             };
             let text = dev
                 .read_report()
-                .map_err(|e| (exit::DEVICE, format!("read {}: {e}", cli.device)))?;
+                .map_err(|e| Error::Device(format!("read {}: {e}", cli.device)))?;
             let mut c = census::parse(&text)
-                .map_err(|e| (exit::MALFORMED_REPORT, format!("{}: {e}", cli.device)))?;
+                .map_err(|e| Error::MalformedReport(format!("{}: {e}", cli.device)))?;
             if let Some(i) = inum {
                 c.only_netns(i);
             }
             output.emit(&c, "census", || c.print())?;
-            failed_if(
+            Error::failed_if(
                 usize::from(c.check.get("result").is_some_and(|r| r == "MISMATCH")),
                 "census cross-check mismatch (census_check result=MISMATCH)",
             )
@@ -701,7 +685,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             }
             println!("# devtest: {} passed, {} failed", t.n - t.failed, t.failed);
             if t.failed > 0 {
-                Err((exit::FAILED, format!("{} devtest checks failed", t.failed)))
+                Err(Error::Failed(format!("{} devtest checks failed", t.failed)))
             } else {
                 Ok(())
             }
@@ -710,12 +694,8 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
 }
 
 /// Family, type and protocol from names or numbers; a usage error naming what is unknown.
-fn parse_request(
-    family: &str,
-    sock_type: &str,
-    protocol: &str,
-) -> Result<(i32, i32, i32), (u8, String)> {
-    let unknown = |what: &str, v: &str| (exit::USAGE, format!("unknown {what} {v:?}"));
+fn parse_request(family: &str, sock_type: &str, protocol: &str) -> Result<(i32, i32, i32), Error> {
+    let unknown = |what: &str, v: &str| Error::Usage(format!("unknown {what} {v:?}"));
     let f = names::family_from_str(family).ok_or_else(|| unknown("family", family))?;
     let ty = names::type_from_str(sock_type).ok_or_else(|| unknown("type", sock_type))?;
     let p = names::protocol_from_str(protocol).ok_or_else(|| unknown("protocol", protocol))?;
@@ -724,46 +704,29 @@ fn parse_request(
 
 /// The device, or the exit code of a missing one.
 /// The device: the inherited descriptor `fd` if given, else `path` opened.
-fn open_device(path: &str, fd: Option<i32>) -> Result<Device, (u8, String)> {
+fn open_device(path: &str, fd: Option<i32>) -> Result<Device, Error> {
     match fd {
         Some(fd) => Device::from_fd(fd),
         None => Device::open(path),
     }
-    .map_err(|e| (exit::DEVICE, e))
+    .map_err(Error::Device)
 }
 
 /// A benchmark's error as its exit code (usage, environment, refused) and message.
-fn bench_failed(what: &str, e: bench::BenchError) -> (u8, String) {
-    let code = match e {
-        bench::BenchError::Usage(_) => exit::USAGE,
-        bench::BenchError::Socket { .. } => exit::ENVIRONMENT,
-        bench::BenchError::Module { .. } => exit::REFUSED,
-    };
-    (code, format!("{what}: {e}"))
-}
-
-/// Exit 1 (failed checks) when `bad` things of `what` were found.
-fn failed_if(bad: usize, what: &str) -> Result<(), (u8, String)> {
-    if bad > 0 {
-        Err((exit::FAILED, format!("{bad} {what}")))
-    } else {
-        Ok(())
+fn bench_failed(what: &str, e: bench::BenchError) -> Error {
+    let msg = format!("{what}: {e}");
+    match e {
+        bench::BenchError::Usage(_) => Error::Usage(msg),
+        bench::BenchError::Socket { .. } => Error::Environment(msg),
+        bench::BenchError::Module { .. } => Error::Refused(msg),
     }
 }
 
 /// `--json-out FILE`: the JSON of `what` written to a file.
-fn write_json<T: serde::Serialize>(
-    path: &std::path::Path,
-    v: &T,
-    what: &str,
-) -> Result<(), (u8, String)> {
-    let text = serde_json::to_string_pretty(v).map_err(|e| (exit::ENVIRONMENT, e.to_string()))?;
-    std::fs::write(path, text + "\n").map_err(|e| {
-        (
-            exit::ENVIRONMENT,
-            format!("{what}: {}: {e}", path.display()),
-        )
-    })
+fn write_json<T: serde::Serialize>(path: &std::path::Path, v: &T, what: &str) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| Error::Environment(e.to_string()))?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| Error::Environment(format!("{what}: {}: {e}", path.display())))
 }
 
 /// The output options of the subcommands that print one result: a table, or JSON.
@@ -785,7 +748,7 @@ impl Output {
         v: &T,
         what: &str,
         table: impl FnOnce(),
-    ) -> Result<(), (u8, String)> {
+    ) -> Result<(), Error> {
         if let Some(path) = &self.json_out {
             write_json(path, v, what)?;
         }
@@ -797,10 +760,10 @@ impl Output {
     }
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> Result<(), (u8, String)> {
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
     println!(
         "{}",
-        serde_json::to_string_pretty(v).map_err(|e| (exit::ENVIRONMENT, e.to_string()))?
+        serde_json::to_string_pretty(v).map_err(|e| Error::Environment(e.to_string()))?
     );
     Ok(())
 }
@@ -813,7 +776,7 @@ fn main() -> ExitCode {
             // --version go to stdout and succeed).
             let _ = e.print();
             return if e.use_stderr() {
-                ExitCode::from(exit::USAGE)
+                ExitCode::from(Error::USAGE)
             } else {
                 ExitCode::SUCCESS
             };
@@ -821,9 +784,9 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err((code, msg)) => {
-            eprintln!("userspace_test: {msg}");
-            ExitCode::from(code)
+        Err(e) => {
+            eprintln!("userspace_test: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

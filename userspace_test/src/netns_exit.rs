@@ -8,7 +8,7 @@
 //! the one socket.
 
 use crate::device::{Device, Netns};
-use crate::exit;
+use crate::error::Error;
 use crate::figures::{self, Series};
 use crate::{report, scale, sys, table};
 use std::os::fd::AsRawFd;
@@ -31,8 +31,6 @@ pub struct NetnsExitResult {
     pub small_rounds: Vec<Teardown>,
     pub big_rounds: Vec<Teardown>,
 }
-
-type Failure = (u8, String);
 
 fn exit_ns(rounds: &[Teardown]) -> Series {
     figures::series(rounds.iter().map(|t| t.exit_ns as f64).collect())
@@ -106,25 +104,25 @@ pub fn print(r: &NetnsExitResult) {
     );
 }
 
-fn netns_line(dev: &Device) -> Result<report::NetnsLine, Failure> {
+fn netns_line(dev: &Device) -> Result<report::NetnsLine, Error> {
     let head = dev
         .read_head()
-        .map_err(|e| (exit::DEVICE, format!("read the report: {e}")))?;
-    report::parse_netns(&head).map_err(|e| (exit::MALFORMED_REPORT, e))
+        .map_err(|e| Error::Device(format!("read the report: {e}")))?;
+    report::parse_netns(&head).map_err(Error::MalformedReport)
 }
 
-fn released_netns_exit(dev: &Device) -> Result<u64, Failure> {
+fn released_netns_exit(dev: &Device) -> Result<u64, Error> {
     dev.totals()
         .map(|t| t.released_netns_exit)
-        .map_err(|e| (exit::REFUSED, format!("RSM_IOC_TOTALS: {e}")))
+        .map_err(|e| Error::Refused(format!("RSM_IOC_TOTALS: {e}")))
 }
 
 /// One fresh netns with one kernel socket, dismantled; the hook's figures.
-fn one_teardown(dev: &Device, timeout: Duration) -> Result<Teardown, Failure> {
+fn one_teardown(dev: &Device, timeout: Duration) -> Result<Teardown, Error> {
     let before = released_netns_exit(dev)?;
     let prev = netns_line(dev)?;
     // Only this descriptor references the new netns (the process is back in its own).
-    let ns = sys::fresh_netns().map_err(|e| (exit::ENVIRONMENT, e))?;
+    let ns = sys::fresh_netns().map_err(Error::Environment)?;
     let c = dev
         .create(
             libc::AF_INET,
@@ -133,12 +131,7 @@ fn one_teardown(dev: &Device, timeout: Duration) -> Result<Teardown, Failure> {
             Netns::Fd(ns.as_raw_fd()),
             false,
         )
-        .map_err(|e| {
-            (
-                exit::REFUSED,
-                format!("create in a fresh netns: {e} ({})", e.desc()),
-            )
-        })?;
+        .map_err(|e| Error::Refused(format!("create in a fresh netns: {e} ({})", e.desc())))?;
     drop(ns);
     let t0 = Instant::now();
     loop {
@@ -147,24 +140,18 @@ fn one_teardown(dev: &Device, timeout: Duration) -> Result<Teardown, Failure> {
             break;
         }
         if now > before + 1 {
-            return Err((
-                exit::FAILED,
-                format!(
+            return Err(Error::Failed(format!(
                     "released_netns_exit rose by {} for one netns with one socket (another teardown at the same time?)",
                     now - before
-                ),
-            ));
+                )));
         }
         if t0.elapsed() > timeout {
-            return Err((
-                exit::FAILED,
-                format!(
+            return Err(Error::Failed(format!(
                     "the netns of socket {} (inode {}) was not dismantled within {} s: released_netns_exit stayed at {now} (does something else hold the namespace?)",
                     c.id,
                     c.netns_inode,
                     timeout.as_secs()
-                ),
-            ));
+                )));
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -180,13 +167,10 @@ fn one_teardown(dev: &Device, timeout: Duration) -> Result<Teardown, Failure> {
         line = netns_line(dev)?;
     }
     if (line.exit_last_ns, line.exit_last_sockets) == (prev.exit_last_ns, prev.exit_last_sockets) {
-        return Err((
-            exit::FAILED,
-            format!(
+        return Err(Error::Failed(format!(
                 "the teardown of socket {}'s netns left the report's exit_last_ns at the previous teardown's {} ns for 2 s",
                 c.id, line.exit_last_ns
-            ),
-        ));
+            )));
     }
     check_line(&line)?;
     Ok(Teardown {
@@ -196,19 +180,15 @@ fn one_teardown(dev: &Device, timeout: Duration) -> Result<Teardown, Failure> {
 }
 
 /// The figures of a teardown of a netns with one socket.
-pub fn check_line(line: &report::NetnsLine) -> Result<(), Failure> {
+pub fn check_line(line: &report::NetnsLine) -> Result<(), Error> {
     if line.exit_last_sockets != 1 {
-        return Err((
-            exit::FAILED,
-            format!(
-                "the last netns teardown released {} sockets, expected 1 (exit_last_ns={})",
-                line.exit_last_sockets, line.exit_last_ns
-            ),
-        ));
+        return Err(Error::Failed(format!(
+            "the last netns teardown released {} sockets, expected 1 (exit_last_ns={})",
+            line.exit_last_sockets, line.exit_last_ns
+        )));
     }
     if line.exit_last_ns == 0 {
-        return Err((
-            exit::FAILED,
+        return Err(Error::Failed(
             "the last netns teardown took 0 ns (exit_last_ns not recorded?)".into(),
         ));
     }
@@ -222,14 +202,14 @@ fn measure(
     big: usize,
     rounds: usize,
     timeout: Duration,
-) -> Result<NetnsExitResult, Failure> {
+) -> Result<NetnsExitResult, Error> {
     // One teardown first, not counted: the first of a run is slower (cold caches), and would
     // fall on the small size only.
-    scale::fill_to(dev, ids, small).map_err(|e| (exit::REFUSED, e))?;
+    scale::fill_to(dev, ids, small).map_err(Error::Refused)?;
     one_teardown(dev, timeout)?;
     let mut by_size = Vec::new();
     for size in [small, big] {
-        scale::fill_to(dev, ids, size).map_err(|e| (exit::REFUSED, e))?;
+        scale::fill_to(dev, ids, size).map_err(Error::Refused)?;
         by_size.push(
             (0..rounds)
                 .map(|_| one_teardown(dev, timeout))
@@ -255,22 +235,19 @@ pub fn run(
     big: usize,
     rounds: usize,
     timeout: Duration,
-) -> Result<NetnsExitResult, Failure> {
+) -> Result<NetnsExitResult, Error> {
     let t = dev
         .totals()
-        .map_err(|e| (exit::REFUSED, format!("RSM_IOC_TOTALS: {e}")))?;
+        .map_err(|e| Error::Refused(format!("RSM_IOC_TOTALS: {e}")))?;
     let base = t.live as usize;
     // The fillers, the live ones, and the socket of the netns being dismantled.
     if (base + big + 1) as u64 > t.max_sockets {
-        return Err((
-            exit::REFUSED,
-            format!(
+        return Err(Error::Refused(format!(
                 "--big {big} needs max_sockets >= {} ({base} live now), the module has {}: load it with max_sockets={}",
                 base + big + 1,
                 t.max_sockets,
                 big + 1000
-            ),
-        ));
+            )));
     }
     let mut ids = Vec::new();
     let r = measure(dev, &mut ids, small, big, rounds, timeout);
@@ -283,19 +260,16 @@ pub fn run(
     };
     // A failed measurement is the error to report; the fillers are gone either way.
     let r = r?;
-    let released = released.map_err(|e| (exit::REFUSED, format!("release the fillers: {e}")))?;
+    let released = released.map_err(|e| Error::Refused(format!("release the fillers: {e}")))?;
     let live = dev
         .totals()
-        .map_err(|e| (exit::REFUSED, format!("RSM_IOC_TOTALS: {e}")))?
+        .map_err(|e| Error::Refused(format!("RSM_IOC_TOTALS: {e}")))?
         .live as usize;
     if released != ids.len() || live != base {
-        return Err((
-            exit::FAILED,
-            format!(
-                "released {released} of {} filler sockets; {live} live after the run, {base} before",
-                ids.len()
-            ),
-        ));
+        return Err(Error::Failed(format!(
+            "released {released} of {} filler sockets; {live} live after the run, {base} before",
+            ids.len()
+        )));
     }
     Ok(r)
 }
@@ -355,9 +329,13 @@ mod tests {
             exit_last_sockets: sockets,
         };
         assert!(check_line(&line(48_000, 1)).is_ok());
-        let (code, msg) = check_line(&line(48_000, 3)).unwrap_err();
-        assert_eq!(code, exit::FAILED);
+        let Error::Failed(msg) = check_line(&line(48_000, 3)).unwrap_err() else {
+            panic!("not a failed check");
+        };
         assert!(msg.contains("released 3 sockets, expected 1"), "{msg}");
-        assert!(check_line(&line(0, 1)).unwrap_err().1.contains("0 ns"));
+        assert!(check_line(&line(0, 1))
+            .unwrap_err()
+            .message()
+            .contains("0 ns"));
     }
 }

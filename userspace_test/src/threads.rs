@@ -7,6 +7,7 @@
 
 use crate::bench::BenchError;
 use crate::device::Device;
+use crate::error::Error;
 use crate::figures::{self, Series};
 use crate::shared::uapi::*;
 use crate::table;
@@ -216,13 +217,12 @@ pub fn run(
     threads: usize,
     n: usize,
     rounds: usize,
-) -> Result<ThreadsResult, (u8, String)> {
-    use crate::exit;
+) -> Result<ThreadsResult, Error> {
     let devs = (0..threads)
         .map(|_| Device::open(path))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| (exit::DEVICE, e))?;
-    let module_err = |e: BenchError| (exit::REFUSED, format!("threads: {e}"));
+        .map_err(Error::Device)?;
+    let module_err = |e: BenchError| Error::Refused(format!("threads: {e}"));
     for &(mode, ..) in &MODES {
         throughput(&devs, req, mode, n.min(200)).map_err(module_err)?;
     }
