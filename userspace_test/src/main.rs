@@ -18,6 +18,7 @@ mod ioc;
 mod lifetime;
 mod matrix;
 mod netns_exit;
+mod output;
 mod probe;
 mod report;
 mod scale;
@@ -33,6 +34,7 @@ mod verdict;
 use clap::{Parser, Subcommand};
 use device::{Device, Netns, DEFAULT_DEVICE};
 use error::Error;
+use output::Output;
 use shared::names;
 use std::process::ExitCode;
 
@@ -339,12 +341,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let dev = open_device(&cli.device, cli.device_fd)?;
             let i = info::get(&dev, id)
                 .map_err(|e| Error::Refused(format!("info {id}: {e} ({})", e.desc())))?;
-            if json {
-                print_json(&i)
-            } else {
-                println!("{}", info::line(&i));
-                Ok(())
-            }
+            Output::stdout(json).emit(&i, "info", || println!("{}", info::line(&i)))
         }
         Cmd::Create {
             family,
@@ -504,11 +501,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let dev = open_device(&cli.device, cli.device_fd)?;
             let steps =
                 lifetime::run(&dev).map_err(|e| Error::Environment(format!("lifetime: {e}")))?;
-            if json {
-                print_json(&steps)?;
-            } else {
-                lifetime::print(&steps);
-            }
+            Output::stdout(json).emit(&steps, "lifetime", || lifetime::print(&steps))?;
             Error::failed_if(
                 steps.iter().filter(|s| !s.ok).count(),
                 "lifetime steps not observed",
@@ -558,11 +551,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                         trace::run(&dev).map_err(|e| Error::Tracing(format!("trace: {e}")))?
                     }
                 };
-            if json {
-                print_json(&r)?;
-            } else {
-                trace::print(&r);
-            }
+            Output::stdout(json).emit(&r, "trace", || trace::print(&r))?;
             // After the results: a file that cannot be written does not hide them.
             if let Some(path) = raw {
                 std::fs::write(&path, &r.raw)
@@ -586,11 +575,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             let r = fuzz::run(&dev, seed, count, make_it_fail)
                 .map_err(|e| Error::Environment(format!("fuzz: {e}")))?;
-            if json {
-                print_json(&r)?;
-            } else {
-                fuzz::print(&r);
-            }
+            Output::stdout(json).emit(&r, "fuzz", || fuzz::print(&r))?;
             if r.violations.is_empty() {
                 Ok(())
             } else {
@@ -631,11 +616,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let dev = open_device(&cli.device, cli.device_fd)?;
             let sweeps = failnth::run(&dev, &cli.device, max_points)
                 .map_err(|e| Error::Environment(format!("failnth: {e}")))?;
-            if json {
-                print_json(&sweeps)?;
-            } else {
-                failnth::print(&sweeps);
-            }
+            Output::stdout(json).emit(&sweeps, "failnth", || failnth::print(&sweeps))?;
             let bad: usize = sweeps.iter().map(|s| s.problems.len()).sum();
             if bad == 0 {
                 Ok(())
@@ -720,52 +701,6 @@ fn bench_failed(what: &str, e: bench::BenchError) -> Error {
         bench::BenchError::Socket { .. } => Error::Environment(msg),
         bench::BenchError::Module { .. } => Error::Refused(msg),
     }
-}
-
-/// `--json-out FILE`: the JSON of `what` written to a file.
-fn write_json<T: serde::Serialize>(path: &std::path::Path, v: &T, what: &str) -> Result<(), Error> {
-    let text = serde_json::to_string_pretty(v).map_err(|e| Error::Environment(e.to_string()))?;
-    std::fs::write(path, text + "\n")
-        .map_err(|e| Error::Environment(format!("{what}: {}: {e}", path.display())))
-}
-
-/// The output options of the subcommands that print one result: a table, or JSON.
-#[derive(clap::Args, Debug)]
-struct Output {
-    /// JSON instead of the table.
-    #[arg(long)]
-    json: bool,
-    /// Also write the JSON to this file (one run, both forms).
-    #[arg(long, value_name = "FILE")]
-    json_out: Option<std::path::PathBuf>,
-}
-
-impl Output {
-    /// A result's output: the JSON into `json_out` when given, then the JSON on stdout with
-    /// `--json`, else the table (`table`).
-    fn emit<T: serde::Serialize>(
-        &self,
-        v: &T,
-        what: &str,
-        table: impl FnOnce(),
-    ) -> Result<(), Error> {
-        if let Some(path) = &self.json_out {
-            write_json(path, v, what)?;
-        }
-        if self.json {
-            return print_json(v);
-        }
-        table();
-        Ok(())
-    }
-}
-
-fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).map_err(|e| Error::Environment(e.to_string()))?
-    );
-    Ok(())
 }
 
 fn main() -> ExitCode {
