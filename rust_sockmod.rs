@@ -30,7 +30,7 @@ mod ksocket;
 #[path = "src/miscdev.rs"]
 mod miscdev;
 // Shared with userspace_test, which needs `pub`.
-#[allow(unreachable_pub)]
+#[expect(unreachable_pub)]
 #[path = "src/names.rs"]
 mod names;
 #[path = "src/netns.rs"]
@@ -50,7 +50,7 @@ mod stats;
 #[path = "src/trace.rs"]
 mod trace;
 // Shared with userspace_test, which needs `pub`.
-#[allow(unreachable_pub)]
+#[expect(unreachable_pub)]
 #[path = "src/uapi.rs"]
 mod uapi;
 

@@ -11,27 +11,19 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
-// The uapi structs are `#[repr(C)]`, consist of integer fields only and have no padding
-// (explicit `reserved` fields fill every gap; sizes are multiples of 8 with 8-byte-aligned u64
-// fields), so every byte pattern is a valid value and every byte of a value is initialised.
-// SAFETY: See above.
-unsafe impl FromBytes for RsmCreate {}
-// SAFETY: See above.
-unsafe impl AsBytes for RsmCreate {}
-// SAFETY: See above.
-unsafe impl FromBytes for RsmRelease {}
-// SAFETY: See above.
-unsafe impl AsBytes for RsmRelease {}
-// SAFETY: See above.
-unsafe impl FromBytes for RsmInfo {}
-// SAFETY: See above.
-unsafe impl AsBytes for RsmInfo {}
-// SAFETY: See above.
-unsafe impl AsBytes for RsmTotals {}
-// SAFETY: See above.
-unsafe impl FromBytes for RsmBench {}
-// SAFETY: See above.
-unsafe impl AsBytes for RsmBench {}
+/// Implements `FromBytes` and `AsBytes` for ABI structs of `src/uapi.rs`.
+macro_rules! abi_bytes {
+    ($($t:ty),+ $(,)?) => {$(
+        // SAFETY: `$t` is `#[repr(C)]` and made of integers and integer arrays only, and
+        // `src/uapi.rs` asserts at compile time (`abi_layout!`) that its fields fill it without
+        // padding: every byte pattern is a valid value.
+        unsafe impl FromBytes for $t {}
+        // SAFETY: `$t` is `#[repr(C)]`, made of integers and integer arrays only, without
+        // padding (`abi_layout!` in `src/uapi.rs`): every byte of a value is initialised.
+        unsafe impl AsBytes for $t {}
+    )+};
+}
+abi_bytes!(RsmCreate, RsmRelease, RsmInfo, RsmTotals, RsmBench);
 
 /// Reads a `T` from userspace, lets `f` fill the outputs, writes it back. For commands that
 /// change state, the struct is first written back unchanged: a reply that cannot be copied

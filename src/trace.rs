@@ -12,6 +12,7 @@ macro_rules! tracepoints {
     ($($(#[$attr:meta])* fn $name:ident($($arg:ident : $ty:ty),* $(,)?) => $key:ident, $call:ident;)*) => {
         // The tracepoint structs and entry points `src/rsm_trace.c` defines. The kernel writes
         // the structs (`static mut`, as bindgen declares them); Rust only takes their address.
+        // (`allow`, not `expect`: `improper_ctypes` fires only without lockdep, see shim.rs.)
         #[cfg(CONFIG_TRACEPOINTS)]
         #[allow(improper_ctypes)]
         extern "C" {

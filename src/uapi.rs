@@ -8,6 +8,7 @@
 //! All structs are `#[repr(C)]`, made of integers only, with explicit padding, so their
 //! layout is the same on both sides; reserved fields must be zero (EINVAL otherwise).
 
+// `allow`, not `expect`: the module and userspace_test leave different items unused.
 #![allow(dead_code)]
 
 use crate::ioc::{_IO, _IOR, _IOWR};
@@ -169,6 +170,47 @@ pub struct RsmBench {
     pub total_ns: u64,
     pub min_ns: u64,
     pub max_ns: u64,
+}
+
+/// Returns the size of the field `select` reads (for the layout assertions below).
+const fn field_size<T, F>(_select: fn(&T) -> &F) -> usize {
+    core::mem::size_of::<F>()
+}
+
+/// Asserts at compile time, on both sides, that each struct has its ABI size and that its
+/// fields, every one listed, fill it without padding: what lets the module and userspace copy
+/// it as bytes (`FromBytes`/`AsBytes` in `src/ioctl.rs` rest on this).
+macro_rules! abi_layout {
+    ($($t:ident = $size:literal { $($f:ident),+ $(,)? })+) => {$(
+        const _: () = assert!(
+            core::mem::size_of::<$t>() == $size,
+            concat!(stringify!($t), " changed size: that changes the ABI")
+        );
+        const _: () = assert!(
+            0 $(+ field_size::<$t, _>(|s| &s.$f))+ == $size,
+            concat!(stringify!($t), ": its listed fields do not fill it (padding, or a field not listed)")
+        );
+    )+};
+}
+
+abi_layout! {
+    RsmCreate = 56 {
+        family, sock_type, protocol, netns_mode, netns_fd, pid, flags, reserved,
+        id, netns_inode, latency_ns,
+    }
+    RsmRelease = 24 { id, flags, reserved, released }
+    RsmInfo = 88 {
+        id, netns_inode, sock_inode, latency_ns, family, sock_type, protocol, state,
+        holds_netns, creator_pid, cookie, local_addr, local_port, reserved,
+    }
+    RsmTotals = 72 {
+        attempts, ok, failed, rejected, live, released_user, released_netns_exit,
+        released_unload, max_sockets,
+    }
+    RsmBench = 56 {
+        family, sock_type, protocol, mode, iterations, reserved, samples, total_ns, min_ns,
+        max_ns,
+    }
 }
 
 pub const RSM_IOC_CREATE: u32 = _IOWR::<RsmCreate>(RSM_IOC_MAGIC, 1);
