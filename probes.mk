@@ -15,6 +15,14 @@
 #   rust/kernel/miscdevice.rs. Used in rust_sockmod.rs: the kernel's MiscDeviceRegistration
 #   there, src/miscdev.rs (which sets the same owner) only without it.
 #
+# rsm_sock_create_kern_counts (none yet: the upstream proposal "socket: Restore
+# sock_create_kern()", Kuniyuki Iwashima, v2 May 2025)
+#   sock_create_kern() takes a counted netns reference, and the passive variant is renamed
+#   __sock_create_kern(). Detected by "__sock_create_kern" in include/linux/net.h. Used only to
+#   say so (the report's `kernel sock_create_kern_netns_ref=` line; t_netns.sh compares it with
+#   what a created socket holds): `hold` decides from the socket itself (src/helpers.c,
+#   rsm_sock_hold_net), so the module builds and behaves on either.
+#
 # Not probed, because one source serves both: 7.2's kernel::bindings include no netns or
 # genetlink header (struct net, struct sock and struct pernet_operations are opaque or absent,
 # get_net_ns_by_fd/pid and sockaddr_in missing), 7.3's do. The module therefore reads struct
@@ -29,6 +37,10 @@ rsm_probe = $(shell grep -qs '$(1)' $(srctree)/$(2) && echo y)
 
 ifeq ($(call rsm_probe,pub fn value_ref,rust/kernel/module_param.rs),y)
 rustflags-y += --cfg rsm_param_value_copy
+endif
+
+ifeq ($(call rsm_probe,__sock_create_kern,include/linux/net.h),y)
+rustflags-y += --cfg rsm_sock_create_kern_counts
 endif
 
 ifeq ($(call rsm_probe,OwnerModule,rust/kernel/miscdevice.rs),y)

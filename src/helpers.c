@@ -102,6 +102,23 @@ struct net *rsm_get_net_ns_by_path(const char *path)
 	return net;
 }
 
+/*
+ * Makes a socket just made by sock_create_kern() hold a counted reference on its netns, as a
+ * user socket does. Decided from the socket, not the kernel version: if sock_create_kern()
+ * already took one (the upstream proposal "socket: Restore sock_create_kern()" makes it count,
+ * the passive variant becoming __sock_create_kern()), sk_net_refcnt_upgrade() would WARN, so
+ * nothing is done. Returns whether it upgraded.
+ */
+bool rsm_sock_hold_net(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (sk->sk_net_refcnt)
+		return false;
+	sk_net_refcnt_upgrade(sk);
+	return true;
+}
+
 /* What the socket reports of itself, and what ss shows of it (sk: cookie, local address). */
 void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out)
 {

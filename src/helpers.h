@@ -35,6 +35,7 @@ bool rsm_file_capable_init_ns(const struct file *file, int cap);
 int rsm_sock_somaxconn(struct socket *sock);
 struct net *rsm_get_net_ns_by_path(const char *path);
 void rsm_sock_info(struct socket *sock, struct rsm_sock_info *out);
+bool rsm_sock_hold_net(struct socket *sock);
 struct net *rsm_sock_net(struct socket *sock);
 void rsm_current_comm(char *comm);
 void rsm_cond_resched(void);

@@ -2,15 +2,74 @@
 
 //! `KernelSocket`: a `struct socket` made by `sock_create_kern()`, released on drop.
 
-use crate::{
-    netns::{Net, NetId},
-    shim,
-};
+use crate::netns::{Net, NetId};
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{bindings, error::to_result, prelude::*, sync::aref::ARef};
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi::{c_int, c_uint, c_ulong},
+    prelude::*,
+    sync::aref::ARef,
+};
 
-/// What a socket is, read from the socket itself.
-pub(crate) type SockInfo = shim::RsmSockInfo;
+/// What a socket is, read from the socket itself: the mirror of `struct rsm_sock_info` in
+/// `src/helpers.h`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct SockInfo {
+    pub(crate) family: c_int,
+    pub(crate) sock_type: c_int,
+    pub(crate) protocol: c_int,
+    pub(crate) state: c_int,
+    pub(crate) ino: c_ulong,
+    pub(crate) netns_inum: c_uint,
+    pub(crate) net_refcnt: bool,
+    /// The socket cookie (`ss -e` prints it as `sk:` in hex).
+    pub(crate) cookie: u64,
+    /// The bound address, network order (inet: the first 4 bytes).
+    pub(crate) local_addr: [u8; 16],
+    /// The bound port, host order; 0 while unbound and for families without ports.
+    pub(crate) local_port: u16,
+}
+
+/// `struct sockaddr_in` (include/uapi/linux/in.h; not in 7.2's bindings).
+#[repr(C)]
+struct SockaddrIn {
+    sin_family: u16,
+    /// Network order.
+    sin_port: u16,
+    /// Network order.
+    sin_addr: u32,
+    zero: [u8; 8],
+}
+const _: () = assert!(core::mem::size_of::<SockaddrIn>() == 16);
+
+// `struct socket` and `struct sock` cross only as pointers; `improper_ctypes` fires because
+// bindgen renders `lockdep_map` as an empty struct when lockdep is off (`allow`, not `expect`:
+// with lockdep on, as in the debug kernel, it does not fire).
+#[allow(improper_ctypes)]
+extern "C" {
+    // src/helpers.c: fields of `struct sock`, opaque in 7.2's bindings.
+    /// Fields of `struct sock` (READ_ONCE, bitfields, SOCK_INODE's container_of) and the
+    /// cookie (`sock_diag_save_cookie`, which generates it).
+    fn rsm_sock_info(sock: *mut bindings::socket, out: *mut SockInfo);
+    /// `sock_net(sock->sk)`, no reference taken.
+    fn rsm_sock_net(sock: *mut bindings::socket) -> *mut bindings::net;
+    /// The socket's netns's `somaxconn` sysctl (READ_ONCE).
+    fn rsm_sock_somaxconn(sock: *mut bindings::socket) -> c_int;
+    /// `sk_net_refcnt_upgrade` unless the sock already holds a counted netns reference;
+    /// whether it upgraded.
+    fn rsm_sock_hold_net(sock: *mut bindings::socket) -> bool;
+}
+
+/// What `sock_create_kern()` of the kernel the module was built against gives a socket's netns:
+/// `counted` when that kernel also has `__sock_create_kern()` (the passive variant, as an
+/// upstream proposal renames it), else `passive` (a build-time probe, `probes.mk`).
+pub(crate) const SOCK_CREATE_KERN_NETNS_REF: &str = if cfg!(rsm_sock_create_kern_counts) {
+    "counted"
+} else {
+    "passive"
+};
 
 /// A kernel socket owned by the module's table (made from a [`FreshSocket`]).
 ///
@@ -62,9 +121,10 @@ impl<'net> FreshSocket<'net> {
         })?;
         let sock = NonNull::new(sock).ok_or(EINVAL)?;
         if hold {
-            // SAFETY: `sock` was just created by `sock_create_kern` (kern=1), so its `sk` holds
-            // no netns reference yet; upgraded exactly once, here, before anyone else sees it.
-            unsafe { shim::sk_net_refcnt_upgrade((*sock.as_ptr()).sk) };
+            // SAFETY: `sock` was just created by `sock_create_kern` and nobody else sees it yet;
+            // the helper upgrades only a sock that holds no counted netns reference (a kernel
+            // whose `sock_create_kern` counts is left as it is).
+            unsafe { rsm_sock_hold_net(sock.as_ptr()) };
         }
         // INVARIANT: `sock_create_kern` succeeded and handed the socket over to us; the borrowed
         // `net` keeps the netns alive for as long as this value exists.
@@ -97,7 +157,7 @@ impl KernelSocket {
     pub(crate) fn bind_any(&self, port: u16) -> Result {
         const AF_INET: u16 = bindings::AF_INET as u16;
         const AF_INET6: u16 = bindings::AF_INET6 as u16;
-        let mut a4 = shim::SockaddrIn {
+        let mut a4 = SockaddrIn {
             sin_family: AF_INET,
             sin_port: port.to_be(),
             sin_addr: 0,
@@ -130,7 +190,7 @@ impl KernelSocket {
     /// too (`kernel_listen()` alone passes it through, and `inet_listen()` stores it as u32).
     pub(crate) fn listen(&self, backlog: i32) -> Result {
         // SAFETY: The socket is live (type invariant), so is its netns.
-        let somaxconn = unsafe { shim::rsm_sock_somaxconn(self.sock.as_ptr()) };
+        let somaxconn = unsafe { rsm_sock_somaxconn(self.sock.as_ptr()) };
         let backlog = if backlog as u32 > somaxconn as u32 {
             somaxconn
         } else {
@@ -144,14 +204,14 @@ impl KernelSocket {
     pub(crate) fn info(&self) -> SockInfo {
         let mut info = SockInfo::default();
         // SAFETY: The socket is live (type invariant); `info` is a valid out pointer.
-        unsafe { shim::rsm_sock_info(self.sock.as_ptr(), &mut info) };
+        unsafe { rsm_sock_info(self.sock.as_ptr(), &mut info) };
         info
     }
 
     /// The socket's netns, as an identity only (never dereferenced by the caller).
     pub(crate) fn net_id(&self) -> NetId {
         // SAFETY: The socket is live (type invariant).
-        NetId::of_ptr(unsafe { shim::rsm_sock_net(self.sock.as_ptr()) })
+        NetId::of_ptr(unsafe { rsm_sock_net(self.sock.as_ptr()) })
     }
 
     /// A counted reference on the socket's netns, unless that netns is being dismantled (then
@@ -160,7 +220,7 @@ impl KernelSocket {
         // SAFETY: The socket is live (type invariant) and its `sk` holds a passive reference on
         // its netns (`sk_alloc` → `net_passive_inc` for kernel sockets), so the `struct net`
         // memory stays valid whatever its count.
-        unsafe { Net::try_get(shim::rsm_sock_net(self.sock.as_ptr())) }
+        unsafe { Net::try_get(rsm_sock_net(self.sock.as_ptr())) }
     }
 }
 

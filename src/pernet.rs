@@ -16,9 +16,16 @@
 //! whose `cleanup_net` is running already holds `pernet_ops_rwsem`, so the unregistration waits
 //! for it (and so for our hook on it).
 
-use crate::{netns::NetId, shim, state};
+use crate::{netns::HookNet, shim, state};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use kernel::{error::to_result, prelude::*};
+use kernel::{error::to_result, ffi::c_int, prelude::*};
+
+extern "C" {
+    // src/helpers.c: the `struct pernet_operations` (absent from 7.2's bindings) whose `.init`
+    // and `.pre_exit` call `rust_sockmod_net_init` and `rust_sockmod_net_pre_exit` below.
+    fn rsm_register_pernet() -> c_int;
+    fn rsm_unregister_pernet();
+}
 
 /// Network namespaces set up and not yet dismantled, as the pernet hooks see them (every
 /// netns alive at registration, then every new one). Shown in the report.
@@ -52,7 +59,7 @@ impl PernetRegistration {
             return Err(EBUSY);
         }
         // SAFETY: The ops struct is static and not registered (`REGISTERED` was clear).
-        if let Err(e) = to_result(unsafe { shim::rsm_register_pernet() }) {
+        if let Err(e) = to_result(unsafe { rsm_register_pernet() }) {
             REGISTERED.store(false, Ordering::Release);
             return Err(e);
         }
@@ -65,7 +72,7 @@ impl Drop for PernetRegistration {
     fn drop(&mut self) {
         // SAFETY: Registered by the type invariant; unregistered exactly once here. This runs
         // `.pre_exit` for every listed netns: every socket still held is released by it.
-        unsafe { shim::rsm_unregister_pernet() };
+        unsafe { rsm_unregister_pernet() };
         let n = RELEASED_AT_UNLOAD.swap(0, Ordering::Relaxed);
         if n > 0 {
             pr_info!("released {} sockets at unload\n", n);
@@ -89,10 +96,11 @@ pub(crate) extern "C" fn rust_sockmod_net_init(_net: *mut kernel::bindings::net)
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rust_sockmod_net_pre_exit(net: *mut kernel::bindings::net) {
     NETNS_ALIVE.fetch_sub(1, Ordering::Relaxed);
+    // SAFETY: This is the `.pre_exit` hook's `net`; `net` is not kept beyond this call.
+    let net = unsafe { HookNet::new(net) };
     // In cleanup_net the netns count is zero; in unregister_pernet_subsys (unload) the netns
     // lives on. (A flag set at unload would misattribute a cleanup_net already running.)
-    // SAFETY: The hook's `net` is valid for the call.
-    let unloading = unsafe { shim::rsm_net_alive(net) };
+    let unloading = net.is_counted();
     let cause = if unloading {
         state::ReleaseCause::Unload
     } else {
@@ -102,14 +110,13 @@ pub(crate) unsafe extern "C" fn rust_sockmod_net_pre_exit(net: *mut kernel::bind
     let busy = crate::census::Busy::new();
     // SAFETY: This is the `.pre_exit` hook of `net`: no pernet `.exit` of `net` has run, and
     // none runs before this returns (see the module documentation).
-    let n = unsafe { state::release_netns(NetId::of_ptr(net), cause) };
+    let n = unsafe { state::release_netns(net.id(), cause) };
     drop(busy);
     if n > 0 {
         EXIT_LAST_NS.store(shim::now_ns().saturating_sub(t0), Ordering::Relaxed);
         EXIT_LAST_SOCKETS.store(n, Ordering::Relaxed);
     }
-    // SAFETY: `net` is valid for the call; `ns.inum` never changes.
-    crate::trace::netns_exit(unsafe { shim::rsm_net_inum(net) }, n);
+    crate::trace::netns_exit(net.inum(), n);
     if unloading {
         RELEASED_AT_UNLOAD.fetch_add(n, Ordering::Relaxed);
     } else if n > 0 {

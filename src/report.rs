@@ -198,6 +198,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
          totals attempts={} ok={} failed={} rejected={} live={} released_user={} released_netns_exit={} released_unload={}\n\
          limits max_sockets={} max_stat_keys={} stat_keys={} stat_keys_dropped={} spare_nodes={}\n\
          netns alive={} exit_last_ns={} exit_last_sockets={}\n\
+         kernel sock_create_kern_netns_ref={}\n\
          time as_of_ms={:012}\n\
          # sockets: id netns family type protocol state hold ino cookie local pid comm age_ms latency_ns\n",
         crate::VERSION,
@@ -217,6 +218,7 @@ fn header(s: &State, out: &mut TextBuf, as_of_ns: u64) -> fmt::Result {
         crate::pernet::NETNS_ALIVE.load(Relaxed),
         crate::pernet::EXIT_LAST_NS.load(Relaxed),
         crate::pernet::EXIT_LAST_SOCKETS.load(Relaxed),
+        crate::ksocket::SOCK_CREATE_KERN_NETNS_REF,
         as_of_ns / 1_000_000,
     )
 }

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# plan: 26
+# plan: 27
 # Target namespaces (bind mount, fd, pid) and both lifetime models across `ip netns del`.
 
 # Stats records outlive their netns until a reset, and a new netns may get the inode number of
@@ -18,6 +18,13 @@ ip netns exec blue sleep 600 >/dev/null & sleeper=$!
 wait_for 5 '[ "$(stat -L -c %i /proc/$sleeper/ns/net 2>/dev/null)" = "$blue" ]'
 check "create by pid: pid=$sleeper (in blue)" cmd "create inet6 stream tcp pid=$sleeper"
 check "three sockets reported in blue" test "$(socket_lines | grep -c "netns=$blue ")" = 3
+# Which netns reference sock_create_kern() gives here, read from the sockets made without hold,
+# and whether the build-time probe (probes.mk, rsm_sock_create_kern_counts) says the same: the
+# day a kernel's sock_create_kern() counts, this names the change.
+probed=$(sed -n 's/^kernel sock_create_kern_netns_ref=//p' "$DEV")
+if socket_lines | grep "netns=$blue " | grep -q " hold=no "; then seen=passive; else seen=counted; fi
+echo "# sock_create_kern() on this kernel gives a $seen netns reference (build-time probe: ${probed:-none})"
+check "sock_create_kern()'s netns reference as a socket shows it ($seen) is the probe's (${probed:-none})" test "$seen" = "$probed"
 lid=$(socket_lines | grep "netns=$blue .*family=inet(2) type=stream(1)" | sed 's/^socket id=\([0-9]*\) .*/\1/')
 check "the tcp socket in blue listens on port 7000" sh -c "echo 'bind $lid 7000' > $DEV && echo 'listen $lid' > $DEV"
 ip netns exec blue ip link set lo up
