@@ -10,6 +10,9 @@
 #   make soak       every part on the debug kernel, hardening at full scale (by hand, ~1 h)
 #   make bench      benchmarks in the VM (table scale; the two paths for UDP, TCP, unix)
 #   make mutants    break scratch copies on purpose; the suite must fail on each
+#   make deb        the Debian packages in dist/: rust-sockmod-dkms (DKMS source form) and
+#                   rust-sockmod-tools (userspace_test as /usr/bin/rust-sockmod); docs/install.md
+#   make deb-test   the DKMS package end to end in a VM: Debian's kernel over a trixie root
 #   make clean | modules_install | rust-analyzer
 #
 # Crate root: rust_sockmod.o (see Kbuild) -- named here so the kernel's rust-analyzer
@@ -26,7 +29,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 	CLIPPY=$(CLIPPY) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 
-.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug soak bench userspace mutants
+.PHONY: all modules clean modules_install rust-analyzer setup kernel kernel-debug demo test test-debug soak bench userspace mutants deb deb-test
 
 all: modules
 
@@ -57,15 +60,16 @@ userspace:
 	cd userspace_test && cargo build --release --locked
 
 demo:
-	bash scripts/demo.sh $(if $(filter debian,$(KERNEL)),debian,normal)
+	$(if $(KREL),RSM_DEBIAN_KREL=$(KREL)) bash scripts/demo.sh $(if $(filter debian,$(KERNEL)),debian,normal)
 
 # KERNEL: empty (the project's own kernel, KVER selects it) or debian (Debian's own image).
 ifneq ($(filter-out debian,$(KERNEL)),)
 $(error KERNEL=$(KERNEL): use KERNEL=debian, or no KERNEL for the project's own kernel (KVER=... selects its series))
 endif
 
+# KREL (with KERNEL=debian): that Debian image instead of the newest, e.g. 7.2.12+deb13-amd64.
 test:
-	bash scripts/test.sh $(if $(filter debian,$(KERNEL)),debian,normal)
+	$(if $(KREL),RSM_DEBIAN_KREL=$(KREL)) bash scripts/test.sh $(if $(filter debian,$(KERNEL)),debian,normal)
 
 test-debug:
 	bash scripts/test.sh debug
@@ -78,3 +82,9 @@ bench:
 
 mutants:
 	bash scripts/mutants.sh
+
+deb:
+	bash scripts/deb.sh
+
+deb-test: setup
+	bash scripts/deb-test.sh

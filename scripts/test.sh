@@ -25,6 +25,14 @@ if [ "$FLAVOUR" = debian ]; then
     d_pass=$(grep '^ok ' "$OUT/debian.tap" | grep -vc '# SKIP' || true); d_fail=$(grep -c '^not ok ' "$OUT/debian.tap" || true)
     [ "$(grep -c '^\(not \)\?ok ' "$OUT/debian.tap")" = 5 ] || { echo "not ok - debian: debian-checks.sh stopped early"; d_fail=$((d_fail + 1)); }
     passed=$((passed + d_pass)); failed=$((failed + d_fail))
+    # The DKMS package on a trixie root with this image, natively (loading it: make deb-test).
+    echo "# host: the DKMS package in a trixie chroot (scripts/deb-check.sh)"
+    # shellcheck disable=SC2016 # expanded by bash -c.
+    krel=$(bash -c '. "$1"; echo "$KREL"' sh "$RSM_DEBIAN_DIR/kernel.env")
+    bash "$RSM_ROOT/scripts/deb-check.sh" "$krel" | tee "$OUT/deb.tap" || true
+    d_pass=$(grep -c '^ok ' "$OUT/deb.tap" || true); d_fail=$(grep -c '^not ok ' "$OUT/deb.tap" || true)
+    [ "$(grep -c '^\(not \)\?ok ' "$OUT/deb.tap")" = 10 ] || { echo "not ok - deb: deb-check.sh stopped early"; d_fail=$((d_fail + 1)); }
+    passed=$((passed + d_pass)); failed=$((failed + d_fail))
 else
     # --- host unit tests (cargo) -------------------------------------------------------------------
     echo "# host: cargo test (userspace_test)"

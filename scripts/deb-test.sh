@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make deb-test: the DKMS package end to end, as a user installs it, in a VM that boots Debian's
+# own kernel over a Debian 13 root (deb-root.sh; the host's Debian 12 is not involved): apt
+# install, dkms status, modprobe, the udev rule's mode, compare, a second kernel installed
+# (dkms builds for it), a mismatched rustc refused, modprobe -r, apt remove. TAP on stdout, the
+# summary line last. The root is used through an overlay: each run starts from the same root.
+#   usage: deb-test.sh            (RSM_DEB_KREL, RSM_DEB_KREL2: the two images; default the
+#                                  newest 7.3 and 7.2 the project knows to build)
+source "$(dirname "$0")/lib.sh"
+
+K1=${RSM_DEB_KREL:-7.3.4+deb13-amd64}
+K2=${RSM_DEB_KREL2:-7.2.12+deb13-amd64}
+OUT="$RSM_CACHE/runs/deb-test"
+rm -rf "$OUT"; mkdir -p "$OUT"
+t0=$(date +%s)
+read -r deb_dkms deb_tools < <(bash "$RSM_ROOT/scripts/deb.sh" | paste -sd' ')
+ROOT=$(bash "$RSM_ROOT/scripts/deb-root.sh" "$K1" "$K2")
+[ -x "$RSM_VNG" ] || rsm_die "deb-test: virtme-ng missing at $RSM_VNG (run scripts/setup.sh)"
+
+# The overlay: the cached root below, this run's changes above, merged where the VM boots it.
+O="$RSM_CACHE/runs/deb-test-overlay"
+cleanup() { umount "$O/merged" 2>/dev/null || true; rm -rf --one-file-system "$O"; }
+cleanup; trap cleanup EXIT
+mkdir -p "$O/upper" "$O/work" "$O/merged"
+mount -t overlay overlay -o "lowerdir=$ROOT,upperdir=$O/upper,workdir=$O/work" "$O/merged" \
+    || rsm_die "deb-test: cannot mount an overlay on $ROOT"
+mkdir -p "$O/merged/root/rsm"
+cp "$deb_dkms" "$deb_tools" "$RSM_ROOT/scripts/guest/tap.sh" "$RSM_ROOT/scripts/guest/deb-e2e.sh" "$O/merged/root/rsm/"
+
+rsm_log "deb-test: booting Debian's $K1 over the trixie root (TCG; log: $OUT/vm-console.log)"
+set +e
+PATH="$RSM_VENV/bin:$PATH" timeout --kill-after=15 "${RSM_VM_TIMEOUT:-3600}" \
+    "$RSM_VNG" -r "$ROOT/boot/vmlinuz-$K1" --root "$O/merged" --rw --user root --disable-kvm \
+    --cpus 2 --memory 4G --rwdir "/rsm-out=$OUT" \
+    --exec "RSM_KREL2=$K2 OUT=/rsm-out bash /root/rsm/deb-e2e.sh" </dev/null 2>"$OUT/vm-console.log" \
+    | tee "$OUT/vm-stdout.txt"
+rc=${PIPESTATUS[0]}
+set -e
+passed=$(grep -c '^ok ' "$OUT/vm-stdout.txt" || true)
+failed=$(grep -c '^not ok ' "$OUT/vm-stdout.txt" || true)
+want=$(sed -n 's/^# plan: \([0-9]*\)$/\1/p' "$RSM_ROOT/scripts/guest/deb-e2e.sh")
+if [ $((passed + failed)) != "$want" ]; then
+    echo "not ok - deb-test: $((passed + failed)) checks reported, $want planned (vm exit $rc)"
+    failed=$((failed + 1))
+fi
+rsm_log "deb-test: $(rsm_fmt_secs $(( $(date +%s) - t0 ))) in all"
+echo "$passed passed, $failed failed, 0 skipped"
+[ "$failed" = 0 ]
