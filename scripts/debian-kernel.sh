@@ -3,6 +3,9 @@
 # image the archive serves, unchanged, and what building a module for it needs but its headers
 # package lacks (Rust metadata: rust/*.rmeta, the bindings, the proc macros).
 #   usage: debian-kernel.sh        prints the prepared directory, $RSM_CACHE/debian/KREL:
+#   (RSM_DEBIAN_KREL=KREL, make test KERNEL=debian KREL=...: that image instead of the newest,
+#   e.g. 7.2.12+deb13-amd64; refused with one line when the archive does not serve it, it has
+#   no CONFIG_RUST, or its toolchain cannot be had)
 #     root/      the image and its modules as packaged (usr/lib/modules/KREL/vmlinuz, ...)
 #     headers/   linux-headers-KREL: its .config, Module.symvers, BTF vmlinux (scripts/ and
 #                tools/ are symlinks into linux-kbuild, not fetched: build/ has its own)
@@ -29,6 +32,7 @@ select_image() {
     if ! apt_src apt-get update --error-on=any >>"$deb_log" 2>&1; then
         for p in "$RSM_CACHE"/debian/7.*/kernel.env; do
             [ -f "$(dirname "$p")/.complete" ] || continue
+            [ -z "${RSM_DEBIAN_KREL:-}" ] || [ "$(basename "$(dirname "$p")")" = "$RSM_DEBIAN_KREL" ] || continue
             # shellcheck disable=SC1090 # written below.
             v=$(. "$p"; echo "$PKGVER $KREL")
             if [ -z "$bestv" ] || dpkg --compare-versions "${v%% *}" gt "$bestv"; then bestv=${v%% *}; best=${v#* }; fi
@@ -36,6 +40,11 @@ select_image() {
         [ -n "$best" ] || rsm_die "debian: the archive cannot be reached and nothing is cached" "$deb_log"
         rsm_log "debian: archive unreachable; using the cached $best ($bestv)"
         echo "linux-headers-$best $bestv"; return
+    fi
+    if [ -n "${RSM_DEBIAN_KREL:-}" ]; then
+        v=$(apt_src apt-cache madison "linux-headers-$RSM_DEBIAN_KREL" 2>/dev/null | awk '{print $3}' | sed -n 1p)
+        [ -n "$v" ] || rsm_die "debian: the archive (trixie, trixie-backports) serves no linux-headers-$RSM_DEBIAN_KREL; it serves: $(apt_src apt-cache pkgnames linux-headers-7. | grep -E '^linux-headers-7\.[0-9.]+\+deb13-amd64$' | sed 's/^linux-headers-//' | sort -V | paste -sd' ')"
+        echo "linux-headers-$RSM_DEBIAN_KREL $v"; return
     fi
     for p in $(apt_src apt-cache pkgnames linux-headers-7. | grep -E '^linux-headers-7\.[0-9]+\.[0-9]+\+deb13-amd64$'); do
         v=$(apt_src apt-cache madison "$p" | awk '{print $3}' | sed -n 1p)
@@ -78,12 +87,13 @@ esac
 t0=$(date +%s)
 rm -rf "$DIR"; mkdir -p "$DIR"
 rsm_log "debian: $KREL ($PKGVER, built for $SUITE): fetching image, modules and headers"
-extract "$DIR/root" "linux-binary-$KREL" "linux-modules-$KREL" "linux-base-$KREL"
+# The headers first: their .config says whether the image can load a Rust module at all.
 extract "$DIR/headers.tmp" "linux-headers-$KREL"
 mv "$DIR/headers.tmp/usr/src/linux-headers-$KREL" "$DIR/headers"
+[ "$(kconfig CONFIG_RUST)" = y ] || rsm_die "debian: $KREL is built without CONFIG_RUST: no Rust module can load on it"
+extract "$DIR/root" "linux-binary-$KREL" "linux-modules-$KREL" "linux-base-$KREL"
 KIMG="$DIR/root/usr/lib/modules/$KREL/vmlinuz"
 [ -f "$KIMG" ] || rsm_die "debian: no vmlinuz in linux-binary-$KREL"
-[ "$(kconfig CONFIG_RUST)" = y ] || rsm_die "debian: $KREL is built without CONFIG_RUST: no Rust module can load on it"
 
 # The toolchain the .config records, from the chroot of that release.
 want_cc=$(kconfig CONFIG_CC_VERSION_TEXT); CC=${want_cc%% *}
