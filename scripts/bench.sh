@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks, in the VM (table scale, then userspace_test bench for UDP, TCP
 # and unix). RSM_BENCH_LIVE sets the big socket count (100000); SVG plots land in the run dir.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 bash "$RSM_ROOT/scripts/setup.sh"
 KDIR=$(bash "$RSM_ROOT/scripts/build-kernel.sh" normal)
 export RSM_KDIR=$KDIR

@@ -4,8 +4,8 @@
 # One build directory per flavour and kernel version, reused (incremental Kbuild) when the
 # config fragments or the toolchain change; it counts as built only while it carries the
 # .complete mark, which records the inputs and the hash of the resulting .config.
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/apt.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/apt.sh"
 
 FLAVOUR="${1:-normal}"
 # The configuration: `make tinyconfig`, then kconfig/lean.config (what a virtme-ng guest and

@@ -2,7 +2,7 @@
 # Builds rust_sockmod.ko against KDIR and the userspace_test binary.
 #   usage: build-module.sh KDIR | --userspace-only   (the latter: Debian's kernel, whose module
 #   debian-module.sh builds)
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 KDIR=${1:-$(rsm_kernel_link normal)}
 if [ "$KDIR" != --userspace-only ]; then
     log="$RSM_LOGS/module-build.log"

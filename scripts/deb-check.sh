@@ -4,8 +4,8 @@
 # deb-test's, in a VM). TAP lines "ok - deb: ..." on stdout.
 #   usage: deb-check.sh KREL
 # The root (deb-root.sh) is used through an overlay, so every run starts from the same root.
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/chroot.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/chroot.sh"
 KREL=$1
 OUT="$RSM_CACHE/runs/deb-check"
 rm -rf "$OUT"; mkdir -p "$OUT"

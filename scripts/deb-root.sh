@@ -8,9 +8,9 @@
 # and linux-source-X.Y (from trixie-backports), and, downloaded into apt's cache but not
 # installed, SECOND_KREL's image, headers and source (the guest installs them offline to see
 # dkms build for a new kernel). Made once per argument list (marked .complete).
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/apt.sh"
-source "$RSM_ROOT/scripts/chroot.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/apt.sh"
+source "$RSM_ROOT/scripts/lib/chroot.sh"
 
 K1=$1; K2=${2:-}
 DIR="$RSM_CACHE/debian/trixie-root-$K1${K2:+-$K2}"

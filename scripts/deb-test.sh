@@ -6,7 +6,7 @@
 # summary line last. The root is used through an overlay: each run starts from the same root.
 #   usage: deb-test.sh            (RSM_DEB_KREL, RSM_DEB_KREL2: the two images; default the
 #                                  newest 7.3 and 7.2 the project knows to build)
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 
 K1=${RSM_DEB_KREL:-7.3.4+deb13-amd64}
 K2=${RSM_DEB_KREL2:-7.2.12+deb13-amd64}

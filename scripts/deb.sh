@@ -8,8 +8,8 @@
 # the module and its tool. The
 # toolchain pins are what every Debian 13 7.x image's .config records (deb-test checks the
 # installed images against them): rustc 1.85.1, bindgen 0.71.1, gcc-14 14.2.0-19.
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/chroot.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/chroot.sh"
 
 VERSION=$(sed -n 's/^pub(crate) const VERSION: &str = "\(.*\)";$/\1/p' "$RSM_ROOT/rust_sockmod.rs")
 [ -n "$VERSION" ] || rsm_die "deb: no VERSION in rust_sockmod.rs"

@@ -3,7 +3,7 @@
 # and symcheck.sh refuses modules that are not (so that its "ok" means something).
 #   usage: debian-checks.sh DIR KO      (DIR: debian-kernel.sh's; KO: debian-module.sh's)
 # Prints TAP lines "ok - debian: ..." / "not ok - debian: ...".
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 DIR=$1 KO=$2
 # shellcheck disable=SC1091 # written by debian-kernel.sh.
 . "$DIR/kernel.env"

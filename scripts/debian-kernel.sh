@@ -15,9 +15,9 @@
 #     kernel.env KREL, PKGVER, SUITE, CC, KIMG
 # The metadata is accepted only if every Rust symbol its build exports has the name Debian's
 # Module.symvers lists (the crate hashes depend on the rustc version and the crate flags).
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/apt.sh"
-source "$RSM_ROOT/scripts/chroot.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/apt.sh"
+source "$RSM_ROOT/scripts/lib/chroot.sh"
 
 SRC_APT="$RSM_CACHE/apt-debian"
 deb_log="$RSM_LOGS/debian-kernel.log"

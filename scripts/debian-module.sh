@@ -3,9 +3,9 @@
 # toolchain that kernel was built with, in its release's chroot, and checks it against the
 # kernel before anything loads it (symcheck.sh). Prints the module's path.
 #   usage: debian-module.sh DIR      (DIR: what debian-kernel.sh printed)
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/apt.sh"
-source "$RSM_ROOT/scripts/chroot.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/apt.sh"
+source "$RSM_ROOT/scripts/lib/chroot.sh"
 DIR=$1
 # shellcheck disable=SC1091 # written by debian-kernel.sh.
 . "$DIR/kernel.env"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: set up if needed, boot the VM, load rust_sockmod and show /dev/rust_sockmod.
 #   usage: demo.sh [normal|debian]   (debian: Debian's own kernel image, make demo KERNEL=debian)
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/target.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/target.sh"
 FLAVOUR=${1:-normal}
 bash "$RSM_ROOT/scripts/setup.sh" "$([ "$FLAVOUR" = debian ] && echo debian || echo all)"
 rsm_target "$FLAVOUR"

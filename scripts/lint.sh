@@ -4,7 +4,7 @@
 # shares src/uapi.rs and src/names.rs with it), clippy on both. The module's clippy run is its
 # ordinary build (build-module.sh builds with CLIPPY=1): its log must hold no warning.
 # usage: lint.sh KDIR [MODULE_BUILD_LOG]   (default: the log of the last build-module.sh)
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 KDIR=$1
 BUILD_LOG=${2:-$RSM_LOGS/module-build.log}
 cd "$RSM_ROOT"
@@ -15,7 +15,7 @@ lint() {
     else echo "not ok - lint: $desc"; printf '%s\n' "$out" | head -n 30 | sed 's/^/# /'; fi
 }
 no_warnings() { grep -E -A6 '^(warning|error)' "$1" || true; }
-lint "shellcheck scripts/ and .ci/run" shellcheck -x -P SCRIPTDIR scripts/*.sh scripts/guest/*.sh .ci/run
+lint "shellcheck scripts/ and .ci/run" shellcheck -x -P SCRIPTDIR scripts/*.sh scripts/lib/*.sh scripts/guest/*.sh .ci/run
 lint "rustfmt --check (module, the kernel's .rustfmt.toml)" \
     /usr/bin/rustfmt --check --config-path "$KDIR/source/.rustfmt.toml" rust_sockmod.rs
 lint "clippy on the module (make CLIPPY=1): no warning" no_warnings "$BUILD_LOG"

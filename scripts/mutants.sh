@@ -4,7 +4,7 @@
 # run against that copy on the normal kernel; a mutant whose run passes is MISSED and fails
 # this script.
 #   usage: mutants.sh [NAME...]   (default: all)
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 # The normal kernel of the selected series (KVER, default the newest), built if missing.
 KDIR=$(bash "$RSM_ROOT/scripts/build-kernel.sh" normal)
 export RSM_KDIR=$KDIR

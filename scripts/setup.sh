@@ -4,8 +4,8 @@
 # through a private sources list and list directory under the cache.
 #   usage: setup.sh [debian]   (debian: only what runs Debian's own kernel needs — the VM,
 #   userspace_test and debootstrap; no kernel toolchain, which the chroot brings)
-source "$(dirname "$0")/lib.sh"
-source "$RSM_ROOT/scripts/apt.sh"
+source "$(dirname "$0")/lib/lib.sh"
+source "$RSM_ROOT/scripts/lib/apt.sh"
 
 FOR=${1:-all}
 # What the VM suite and userspace_test need on any kernel.

@@ -2,11 +2,11 @@
 # make test: set up what is missing, build kernel/module/userspace_test, run the host unit tests
 # and the VM suite, and end with "N passed, N failed, N skipped".
 #   usage: test.sh [normal|debug|debian]   (debian: Debian's own kernel image, make test KERNEL=debian)
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 FLAVOUR=${1:-normal}
 t0=$(date +%s)
 
-source "$RSM_ROOT/scripts/target.sh"
+source "$RSM_ROOT/scripts/lib/target.sh"
 
 bash "$RSM_ROOT/scripts/setup.sh" "$([ "$FLAVOUR" = debian ] && echo debian || echo all)"
 rsm_target "$FLAVOUR"

@@ -3,7 +3,7 @@
 # status.   usage: vm-run.sh FLAVOUR OUTDIR COMMAND...
 # TCG by default (this machine kind's /dev/kvm cannot run ordinary kernels); RSM_KVM=1 opts in
 # to KVM. RSM_VM_TIMEOUT bounds the whole VM run (seconds, default 1200).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/lib.sh"
 
 FLAVOUR=$1; OUTDIR=$2; shift 2
 # RSM_KDIR: the build to boot (build-kernel.sh prints it); else the last one built.

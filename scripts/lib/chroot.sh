@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # A chroot of the Debian release a distribution kernel was built on, with the toolchain its
 # headers record (debootstrap from the host's own mirror). Used by debian-kernel.sh and
-# debian-module.sh. Source after lib.sh and apt.sh.
+# debian-module.sh. Source it after lib.sh and apt.sh; do not run it.
 
 # The packages a kernel's modules_prepare (Rust included) and a module build need; the compiler
 # (gcc-NN) is added by the caller from the headers' CONFIG_CC_VERSION_TEXT. openssl: the .config

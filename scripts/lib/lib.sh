@@ -3,7 +3,7 @@
 # Common settings for rust_sockmod's scripts. Source it; do not run it.
 set -euo pipefail
 
-RSM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RSM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RSM_CACHE="${RSM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rust_sockmod}"
 RSM_LOGS="$RSM_CACHE/logs"
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Private apt configurations under the cache: the host's sources are never modified, but its
 # mirrors are used (apt_mirrors.py reads them from /etc/apt; the host's apt.conf, proxies
-# included, still applies). Source after lib.sh.
+# included, still applies). Source it after lib.sh; do not run it.
 
 # rsm_apt DIR CMD ARGS...: apt-get / apt-cache with DIR's sources.list, lists and cache.
 rsm_apt() {

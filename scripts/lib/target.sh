@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # KVERSION is read by the scripts that source this file.
 # The kernel a run targets, built or fetched, with the module and userspace_test built for it.
-# Source after lib.sh.   rsm_target FLAVOUR     (normal | debug: the project's own kernel;
-# debian: Debian's own image, debian-kernel.sh). Sets and exports RSM_KDIR (the build tree),
-# KVERSION (for reports), and for Debian's kernel RSM_KIMG (the image vm-run.sh boots),
-# RSM_KO (the module the guest loads) and RSM_DEBIAN_DIR.
+# Source it after lib.sh; do not run it.
+#   rsm_target FLAVOUR   (normal | debug: the project's own kernel; debian: Debian's own image,
+#   debian-kernel.sh). Sets and exports RSM_KDIR (the build tree), KVERSION (for reports), and
+#   for Debian's kernel RSM_KIMG (the image vm-run.sh boots), RSM_KO (the module the guest
+#   loads) and RSM_DEBIAN_DIR.
 rsm_target() {
     if [ "$1" = debian ]; then
         RSM_DEBIAN_DIR=$(bash "$RSM_ROOT/scripts/debian-kernel.sh")
