@@ -5,13 +5,14 @@
 # this script.
 #   usage: mutants.sh [NAME...]   (default: all)
 source "$(dirname "$0")/lib/lib.sh"
-# The normal kernel of the selected series (KVER, default the newest), built if missing.
-KDIR=$(bash "$RSM_ROOT/scripts/build-kernel.sh" normal)
-export RSM_KDIR=$KDIR
+source "$RSM_ROOT/scripts/lib/target.sh"
+# The normal kernel of the selected series (KVER, default the newest), built if missing, with
+# the unmutated module and userspace_test built for it (copied into every scratch tree; each
+# mutant's own module or userspace_test is built in its copy below, against this kernel).
+rsm_target normal
+KDIR=$RSM_KDIR
 M="$RSM_CACHE/mutants"
 mkdir -p "$M"
-# The unmutated module and userspace_test, for this kernel (copied into every scratch tree).
-bash "$RSM_ROOT/scripts/build-module.sh" "$KDIR"
 
 # NAME | file | guest parts ("lint": scripts/lint.sh on the host instead of the VM) | the
 # failing check that must appear (grep -E on "not ok" lines)
