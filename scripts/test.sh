@@ -7,6 +7,7 @@ FLAVOUR=${1:-normal}
 t0=$(date +%s)
 
 source "$RSM_ROOT/scripts/lib/target.sh"
+source "$RSM_ROOT/scripts/lib/tap-count.sh"
 
 bash "$RSM_ROOT/scripts/setup.sh" "$([ "$FLAVOUR" = debian ] && echo debian || echo all)"
 rsm_target "$FLAVOUR"
@@ -22,17 +23,19 @@ if [ "$FLAVOUR" = debian ]; then
     # made for this kernel, and does the check say so when one is not.
     echo "# host: checks of the module built for Debian's kernel (cargo test and lints: make test)"
     bash "$RSM_ROOT/scripts/debian-checks.sh" "$RSM_DEBIAN_DIR" "$RSM_KO" | tee "$OUT/debian.tap" || true
-    d_pass=$(grep '^ok ' "$OUT/debian.tap" | grep -vc '# SKIP' || true); d_fail=$(grep -c '^not ok ' "$OUT/debian.tap" || true)
-    [ "$(grep -c '^\(not \)\?ok ' "$OUT/debian.tap")" = 5 ] || { echo "not ok - debian: debian-checks.sh stopped early"; d_fail=$((d_fail + 1)); }
+    # A skipped check counts in no total (the summary's skips are the VM suite's).
+    read -r d_pass d_fail d_skip < <(rsm_tap_count "$OUT/debian.tap")
+    [ $((d_pass + d_fail + d_skip)) = 5 ] || { echo "not ok - debian: debian-checks.sh stopped early"; d_fail=$((d_fail + 1)); }
     passed=$((passed + d_pass)); failed=$((failed + d_fail))
     # The DKMS package on a trixie root with this image, natively (loading it: make deb-test).
     echo "# host: the DKMS package in a trixie chroot (scripts/deb-check.sh)"
     # shellcheck disable=SC2016 # expanded by bash -c.
     krel=$(bash -c '. "$1"; echo "$KREL"' sh "$RSM_DEBIAN_DIR/kernel.env")
     bash "$RSM_ROOT/scripts/deb-check.sh" "$krel" | tee "$OUT/deb.tap" || true
-    d_pass=$(grep -c '^ok ' "$OUT/deb.tap" || true); d_fail=$(grep -c '^not ok ' "$OUT/deb.tap" || true)
-    [ "$(grep -c '^\(not \)\?ok ' "$OUT/deb.tap")" = 10 ] || { echo "not ok - deb: deb-check.sh stopped early"; d_fail=$((d_fail + 1)); }
-    passed=$((passed + d_pass)); failed=$((failed + d_fail))
+    # (deb-check.sh marks no check # SKIP; one so marked would count as passed here.)
+    read -r d_pass d_fail d_skip < <(rsm_tap_count "$OUT/deb.tap")
+    [ $((d_pass + d_fail + d_skip)) = 10 ] || { echo "not ok - deb: deb-check.sh stopped early"; d_fail=$((d_fail + 1)); }
+    passed=$((passed + d_pass + d_skip)); failed=$((failed + d_fail))
 else
     # --- host unit tests (cargo) -------------------------------------------------------------------
     echo "# host: cargo test (userspace_test)"
@@ -50,8 +53,9 @@ else
     # --- lints ---------------------------------------------------------------------------------------
     echo "# host: lints"
     bash "$RSM_ROOT/scripts/lint.sh" "$KDIR" | tee "$OUT/lint.tap" || true
-    l_pass=$(grep -c '^ok - lint' "$OUT/lint.tap" || true); l_fail=$(grep -c '^not ok - lint' "$OUT/lint.tap" || true)
-    passed=$((passed + l_pass)); failed=$((failed + l_fail))
+    # (Every result line of lint.sh is "ok - lint: ..." or "not ok - lint: ...", none # SKIP.)
+    read -r l_pass l_fail l_skip < <(rsm_tap_count "$OUT/lint.tap")
+    passed=$((passed + l_pass + l_skip)); failed=$((failed + l_fail))
     grep -q '^ok - lint: cargo clippy' "$OUT/lint.tap" || grep -q '^not ok - lint: cargo clippy' "$OUT/lint.tap" \
         || { echo "not ok - lint: lint.sh stopped early"; failed=$((failed + 1)); }
 fi
@@ -95,14 +99,12 @@ bash "$RSM_ROOT/scripts/vm-run.sh" "$FLAVOUR" "$OUT" \
     "RSM_KVERSION=$KVERSION RSM_KO=${RSM_KO:-} RSM_SCALE=$scale RSM_VM_TIMEOUT=$RSM_VM_TIMEOUT RSM_PARTS='$parts' RSM_SHUFFLE='${RSM_SHUFFLE:-}' bash $RSM_ROOT/scripts/guest/run-tests.sh $OUT" | tee "$OUT/guest.tap"
 vm_rc=${PIPESTATUS[0]}
 set -e
-g_pass=$(grep '^ok ' "$OUT/guest.tap" | grep -vc '# SKIP' || true)
-g_skip=$(grep '^ok ' "$OUT/guest.tap" | grep -c '# SKIP' || true)
+read -r g_pass g_fail g_skip < <(rsm_tap_count "$OUT/guest.tap")
 [ "$g_skip" = 0 ] || echo "# vm: $g_skip tests skipped (not counted as passed): $(grep '^ok .*# SKIP' "$OUT/guest.tap" | sed 's/^ok [0-9]* - //' | paste -sd';')"
-g_fail=$(grep -c '^not ok ' "$OUT/guest.tap" || true)
 # The guest prints its plan first ("1..N", the sum of every part's declared checks): tests that
 # were planned but never reported (a part or the VM that stopped early) count as failed.
 g_plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$OUT/guest.tap" | head -n 1)
-g_seen=$(grep -cE '^(not )?ok ' "$OUT/guest.tap" || true)
+g_seen=$((g_pass + g_fail + g_skip))
 if [ -z "$g_plan" ]; then
     echo "not ok - vm: the guest suite printed no plan (exit $vm_rc; console: $OUT/vm-console.log)"
     tail -n 30 "$OUT/vm-console.log" | sed 's/^/# /'
