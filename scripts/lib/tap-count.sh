@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Counting the results in a file of TAP lines (test.sh, deb-test.sh). Source it; do not run it.
+# Counting the results in a file of TAP lines (test.sh, deb-test.sh, guest/run-tests.sh).
+# Source it; do not run it.
 # It needs nothing else (no lib.sh, no settings, no shell options) and only awk.
 
 # rsm_tap_count FILE: prints "PASS FAIL SKIP": PASS the "ok" lines not marked "# SKIP", FAIL the
