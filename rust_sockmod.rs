@@ -4,12 +4,13 @@
 //! namespace the user chooses, keeps them, and shows them and their creation statistics
 //! through the misc device `/dev/rust_sockmod`.
 //!
-//! A file per concept: `uapi` (ioctl ABI, shared with userspace_test), `names` (family/type/
-//! protocol names, shared too), `shim` (the C of `src/helpers.c` and what bindings lack),
-//! `netns` and `ksocket` (RAII wrappers of the only raw kernel pointers), `pernet` (the netns
-//! hooks), `miscdev` (owner-setting registration on 7.2), `stats`, `state` (table + counters
-//! under one mutex), `ops` (create/release), `commands` (text interface), `ioctl` (binary
-//! interface), `report` (read), `device` (file operations), `bench` (in-kernel timing).
+//! A file per concept: `uapi` (ioctl ABI, shared with userspace_test), `uapi_bench` (the
+//! benchmark's unstable ioctl, shared too), `names` (family/type/protocol names, shared too),
+//! `shim` (the C of `src/helpers.c` and what bindings lack), `netns` and `ksocket` (RAII
+//! wrappers of the only raw kernel pointers), `pernet` (the netns hooks), `miscdev`
+//! (owner-setting registration on 7.2), `stats`, `state` (table + counters under one mutex),
+//! `ops` (create/release), `commands` (text interface), `ioctl` (binary interface), `report`
+//! (read), `device` (file operations), `bench` (in-kernel timing).
 
 use kernel::prelude::*;
 
@@ -53,6 +54,10 @@ mod trace;
 #[expect(unreachable_pub)]
 #[path = "src/uapi.rs"]
 mod uapi;
+// Shared with userspace_test too; the benchmark's unstable interface.
+#[expect(unreachable_pub)]
+#[path = "src/uapi_bench.rs"]
+mod uapi_bench;
 
 /// The `_IO*` encoders `uapi` expects from its crate.
 mod ioc {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lints of make test, one TAP line each ("ok - lint: ..."): shellcheck on every script,
 # rustfmt --check with the kernel's .rustfmt.toml on the module (and on userspace_test, which
-# shares src/uapi.rs and src/names.rs with it), clippy on both. The module's clippy run is its
+# shares src/uapi*.rs and src/names.rs with it), clippy on both. The module's clippy run is its
 # ordinary build (build-module.sh builds with CLIPPY=1): its log must hold no warning.
 # usage: lint.sh KDIR [MODULE_BUILD_LOG]   (default: the log of the last build-module.sh)
 source "$(dirname "$0")/lib/lib.sh"

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `RSM_IOC_BENCH`: create+release pairs timed inside the kernel, either bare
-//! (`sock_create_kern` + `sock_release`), through the module's full bookkeeping path, or bare
-//! plus one step of that path (to attribute its cost).
+//! `RSM_IOC_BENCH` (`src/uapi_bench.rs`, unstable): create+release pairs timed inside the
+//! kernel, either bare (`sock_create_kern` + `sock_release`), through the module's full
+//! bookkeeping path, or bare plus one step of that path (to attribute its cost).
 //!
 //! Every mode creates real sockets, so the bench applies the permission model of `create`
 //! before the first pair: CAP_NET_ADMIN over the caller's netns, CAP_NET_RAW too for raw and
 //! packet sockets, checked against the opener's credentials (`ops::check_permission`). A
-//! refused bench counts in `rejected` like a refused create. The bench stays in the ABI (the
-//! comparison program and `make bench` use it); it can do nothing a create loop could not.
+//! refused bench counts in `rejected` like a refused create. The bench is not part of the
+//! stable ABI (the comparison program and `make bench` use it, from the same release); it can
+//! do nothing a create loop could not.
 
 use crate::{
     ksocket::FreshSocket,
@@ -16,7 +17,7 @@ use crate::{
     ops::{self, CreateReq, NetnsSel},
     shim::{self, COMM_LEN},
     state::{self, CreateNodes},
-    uapi::*,
+    uapi_bench::*,
 };
 use kernel::{
     fs::LocalFile,
@@ -37,7 +38,7 @@ impl ops::Stamp for Untimed {
     }
 }
 
-/// The step a `RSM_BENCH_STEP_*` mode adds to a raw pair (see `uapi.rs`).
+/// The step a `RSM_BENCH_STEP_*` mode adds to a raw pair (see `uapi_bench.rs`).
 fn step(file: &LocalFile, net: &Net, req: &CreateReq, mode: u32) -> Result {
     match mode {
         RSM_BENCH_STEP_NETNS => drop(ops::resolve(&req.netns)?),

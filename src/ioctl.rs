@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The binary ioctl interface (definitions in `src/uapi.rs`, shared with userspace_test).
+//! The binary ioctl interface (definitions in `src/uapi.rs`, and the benchmark's unstable one
+//! in `src/uapi_bench.rs`, both shared with userspace_test).
 
-use crate::{bench, ops, shim, state, uapi::*};
+use crate::{bench, ops, shim, state, uapi::*, uapi_bench::*};
 use kernel::{
     fs::File,
     ioctl::{_IOC_NR, _IOC_SIZE, _IOC_TYPE},
@@ -11,19 +12,24 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
-/// Implements `FromBytes` and `AsBytes` for ABI structs of `src/uapi.rs`.
+/// Implements `FromBytes` and `AsBytes` for ABI structs of `src/uapi.rs` and
+/// `src/uapi_bench.rs`.
 macro_rules! abi_bytes {
     ($($t:ty),+ $(,)?) => {$(
-        // SAFETY: `$t` is `#[repr(C)]` and made of integers and integer arrays only, and
-        // `src/uapi.rs` asserts at compile time (`abi_layout!`) that its fields fill it without
-        // padding: every byte pattern is a valid value.
+        // SAFETY: `$t` is `#[repr(C)]` and made of integers and integer arrays only, and the
+        // file defining it (`src/uapi.rs` or `src/uapi_bench.rs`) asserts at compile time
+        // (`abi_layout!`) that its fields fill it without padding: every byte pattern is a
+        // valid value.
         unsafe impl FromBytes for $t {}
         // SAFETY: `$t` is `#[repr(C)]`, made of integers and integer arrays only, without
-        // padding (`abi_layout!` in `src/uapi.rs`): every byte of a value is initialised.
+        // padding (`abi_layout!` in the file defining it): every byte of a value is
+        // initialised.
         unsafe impl AsBytes for $t {}
     )+};
 }
-abi_bytes!(RsmCreate, RsmRelease, RsmInfo, RsmTotals, RsmBench);
+abi_bytes!(RsmCreate, RsmRelease, RsmInfo, RsmTotals);
+// The benchmark's (unstable) struct, `abi_layout!`-checked in `src/uapi_bench.rs`.
+abi_bytes!(RsmBench);
 
 /// Reads a `T` from userspace, lets `f` fill the outputs, writes it back. For commands that
 /// change state, the struct is first written back unchanged: a reply that cannot be copied
@@ -126,20 +132,18 @@ fn totals() -> Result<RsmTotals> {
     })
 }
 
-/// Dispatches one ioctl. Unknown commands: ENOTTY; a known command whose encoded size or
-/// direction differs from this module's struct: EINVAL.
+/// Dispatches one ioctl, of the stable magic or the benchmark's. Unknown commands (number 6
+/// of the stable magic among them, the benchmark's before it had its own): ENOTTY; a known
+/// command whose encoded size or direction differs from this module's struct: EINVAL.
 pub(crate) fn dispatch(file: &File, cmd: u32, arg: usize) -> Result<isize> {
-    if _IOC_TYPE(cmd) != RSM_IOC_MAGIC {
-        return Err(ENOTTY);
-    }
-    let (expected, size) = match _IOC_NR(cmd) {
-        1 => (RSM_IOC_CREATE, core::mem::size_of::<RsmCreate>()),
-        2 => (RSM_IOC_RELEASE, core::mem::size_of::<RsmRelease>()),
-        3 => (RSM_IOC_INFO, core::mem::size_of::<RsmInfo>()),
-        4 => (RSM_IOC_TOTALS, core::mem::size_of::<RsmTotals>()),
-        5 => (RSM_IOC_RESET_STATS, 0),
-        6 => (RSM_IOC_BENCH, core::mem::size_of::<RsmBench>()),
-        7 => (RSM_IOC_CENSUS, 0),
+    let (expected, size) = match (_IOC_TYPE(cmd), _IOC_NR(cmd)) {
+        (RSM_IOC_MAGIC, 1) => (RSM_IOC_CREATE, core::mem::size_of::<RsmCreate>()),
+        (RSM_IOC_MAGIC, 2) => (RSM_IOC_RELEASE, core::mem::size_of::<RsmRelease>()),
+        (RSM_IOC_MAGIC, 3) => (RSM_IOC_INFO, core::mem::size_of::<RsmInfo>()),
+        (RSM_IOC_MAGIC, 4) => (RSM_IOC_TOTALS, core::mem::size_of::<RsmTotals>()),
+        (RSM_IOC_MAGIC, 5) => (RSM_IOC_RESET_STATS, 0),
+        (RSM_IOC_MAGIC, 7) => (RSM_IOC_CENSUS, 0),
+        (RSM_BENCH_IOC_MAGIC, 1) => (RSM_IOC_BENCH, core::mem::size_of::<RsmBench>()),
         _ => return Err(ENOTTY),
     };
     if cmd != expected || _IOC_SIZE(cmd) != size {

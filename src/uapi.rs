@@ -2,6 +2,10 @@
 
 //! The binary interface of `/dev/rust_sockmod`: ioctl numbers and argument structs.
 //!
+//! This file is the stable ABI, the one a freeze covers: what programs rely on (create,
+//! release, info, totals, reset, census). The in-kernel benchmark is not part of it: it has its
+//! own file and ioctl magic, `src/uapi_bench.rs`, and may change with any release.
+//!
 //! This one file is compiled into both the kernel module and `userspace_test` (which includes
 //! it with `#[path]`). It needs from its crate only a module `crate::ioc` providing the
 //! `_IO`/`_IOR`/`_IOWR` encoders: `kernel::ioctl` in the module, a std twin in userspace.
@@ -124,74 +128,29 @@ pub struct RsmTotals {
     pub max_sockets: u64,
 }
 
-/// `RsmBench::mode`: bare `sock_create_kern()` + `sock_release()` in a loop.
-pub const RSM_BENCH_RAW: u32 = 0;
-/// `RsmBench::mode`: the module's full path per iteration (netns, permission, slot, table,
-/// statistics, then release by id) — what an ioctl create+release costs minus the syscall.
-pub const RSM_BENCH_BOOKKEEPING: u32 = 1;
-/// `RsmBench::mode`s that attribute the bookkeeping: each is a raw pair plus one of its steps,
-/// so its excess over `RSM_BENCH_RAW` is that step's cost. NETNS: the caller's netns resolved
-/// (reference taken and dropped). PERMISSION: the CAP_NET_ADMIN check. CLOCK: the two clock
-/// reads around `sock_create_kern()` and the creator's pid and comm. TABLE: the socket kept in
-/// and released from the table (slot; one lock to take a spare node pair, one to record with
-/// its statistics, one to release; the `Arc`). TABLE_NODE and TABLE_LOCK are parts of TABLE:
-/// the three allocations and frees a create makes when no spare pair is kept (table node,
-/// netns-index node, `Arc`), and three empty lock round trips. NETNS + PERMISSION + CLOCK +
-/// TABLE cover the BOOKKEEPING path.
-pub const RSM_BENCH_STEP_NETNS: u32 = 2;
-pub const RSM_BENCH_STEP_PERMISSION: u32 = 3;
-pub const RSM_BENCH_STEP_CLOCK: u32 = 4;
-pub const RSM_BENCH_STEP_TABLE: u32 = 5;
-pub const RSM_BENCH_STEP_TABLE_NODE: u32 = 6;
-pub const RSM_BENCH_STEP_TABLE_LOCK: u32 = 7;
-/// Largest valid `RsmBench::mode`.
-pub const RSM_BENCH_MODE_MAX: u32 = RSM_BENCH_STEP_TABLE_LOCK;
-/// Largest `RsmBench::iterations`.
-pub const RSM_BENCH_MAX_ITERATIONS: u32 = 100_000;
-
-/// `RSM_IOC_BENCH`: time `iterations` create+release pairs inside the kernel, in the
-/// caller's netns.
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct RsmBench {
-    /// In: family, type, protocol of every socket.
-    pub family: i32,
-    pub sock_type: i32,
-    pub protocol: i32,
-    /// In: `RSM_BENCH_RAW`, `RSM_BENCH_BOOKKEEPING` or one of the `RSM_BENCH_STEP_*` modes.
-    pub mode: u32,
-    /// In: number of pairs, 1..=`RSM_BENCH_MAX_ITERATIONS`.
-    pub iterations: u32,
-    /// Reserved, must be 0.
-    pub reserved: u32,
-    /// In: user address of `iterations` u64s that receive each pair's ns, or 0.
-    pub samples: u64,
-    /// Out: sum, min and max of the per-pair times, in ns.
-    pub total_ns: u64,
-    pub min_ns: u64,
-    pub max_ns: u64,
-}
-
-/// Returns the size of the field `select` reads (for the layout assertions below).
-const fn field_size<T, F>(_select: fn(&T) -> &F) -> usize {
-    core::mem::size_of::<F>()
-}
-
 /// Asserts at compile time, on both sides, that each struct has its ABI size and that its
 /// fields, every one listed, fill it without padding: what lets the module and userspace copy
-/// it as bytes (`FromBytes`/`AsBytes` in `src/ioctl.rs` rest on this).
+/// it as bytes (`FromBytes`/`AsBytes` in `src/ioctl.rs` rest on this). Also used by
+/// `src/uapi_bench.rs` (as `super::uapi::abi_layout!`).
 macro_rules! abi_layout {
     ($($t:ident = $size:literal { $($f:ident),+ $(,)? })+) => {$(
-        const _: () = assert!(
-            core::mem::size_of::<$t>() == $size,
-            concat!(stringify!($t), " changed size: that changes the ABI")
-        );
-        const _: () = assert!(
-            0 $(+ field_size::<$t, _>(|s| &s.$f))+ == $size,
-            concat!(stringify!($t), ": its listed fields do not fill it (padding, or a field not listed)")
-        );
+        const _: () = {
+            /// Returns the size of the field `select` reads.
+            const fn field_size<T, F>(_select: fn(&T) -> &F) -> usize {
+                core::mem::size_of::<F>()
+            }
+            assert!(
+                core::mem::size_of::<$t>() == $size,
+                concat!(stringify!($t), " changed size: that changes the ABI")
+            );
+            assert!(
+                0 $(+ field_size::<$t, _>(|s| &s.$f))+ == $size,
+                concat!(stringify!($t), ": its listed fields do not fill it (padding, or a field not listed)")
+            );
+        };
     )+};
 }
+pub(crate) use abi_layout;
 
 abi_layout! {
     RsmCreate = 56 {
@@ -207,10 +166,6 @@ abi_layout! {
         attempts, ok, failed, rejected, live, released_user, released_netns_exit,
         released_unload, max_sockets,
     }
-    RsmBench = 56 {
-        family, sock_type, protocol, mode, iterations, reserved, samples, total_ns, min_ns,
-        max_ns,
-    }
 }
 
 pub const RSM_IOC_CREATE: u32 = _IOWR::<RsmCreate>(RSM_IOC_MAGIC, 1);
@@ -219,7 +174,8 @@ pub const RSM_IOC_INFO: u32 = _IOWR::<RsmInfo>(RSM_IOC_MAGIC, 3);
 pub const RSM_IOC_TOTALS: u32 = _IOR::<RsmTotals>(RSM_IOC_MAGIC, 4);
 /// Zero the statistics (totals except `live`, and the per-key table).
 pub const RSM_IOC_RESET_STATS: u32 = _IO(RSM_IOC_MAGIC, 5);
-pub const RSM_IOC_BENCH: u32 = _IOWR::<RsmBench>(RSM_IOC_MAGIC, 6);
+// Number 6 stays unused: it was the benchmark's, which now has its own magic
+// (`src/uapi_bench.rs`); a tool built against the old number gets ENOTTY.
 /// Turn the kernel socket census on (`arg` 1) or off (`arg` 0); the argument is the value
 /// itself, not a pointer. Needs CAP_NET_ADMIN over the initial user namespace.
 pub const RSM_IOC_CENSUS: u32 = _IO(RSM_IOC_MAGIC, 7);

@@ -6,7 +6,7 @@
 
 use crate::device::Device;
 use crate::shared::names;
-use crate::shared::uapi::*;
+use crate::shared::uapi_bench::*;
 use crate::table;
 use nix::errno::Errno;
 use serde::Serialize;
@@ -114,7 +114,7 @@ pub struct Step {
     pub excess_ns: i64,
 }
 
-/// The bookkeeping steps the module can time one at a time (`uapi.rs`).
+/// The bookkeeping steps the module can time one at a time (`uapi_bench.rs`).
 pub const STEPS: [(u32, &str, &str, bool); 6] = [
     (
         RSM_BENCH_STEP_NETNS,

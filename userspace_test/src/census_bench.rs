@@ -7,7 +7,7 @@
 
 use crate::bench::{kernel_loop, user_loop, BenchError};
 use crate::device::Device;
-use crate::shared::uapi::RSM_BENCH_RAW;
+use crate::shared::uapi_bench::RSM_BENCH_RAW;
 use serde::Serialize;
 
 /// The result, as `--json-out` writes it.

@@ -3,6 +3,7 @@
 
 use crate::device::{Device, Netns};
 use crate::shared::uapi::*;
+use crate::shared::uapi_bench::*;
 use crate::tap::Tap;
 use nix::errno::Errno;
 use std::os::fd::AsRawFd;
@@ -370,6 +371,25 @@ pub fn run(dev: &Device, t: &mut Tap, shared: bool) -> Result<(), String> {
         t,
         "foreign ioctl type",
         dev.ioctl_raw(_IOC(READ, b'T' as u32, 1, 8), big.as_mut_ptr().cast()),
+        Errno::ENOTTY,
+    );
+    let bench_sz = std::mem::size_of::<RsmBench>();
+    expect_errno(
+        t,
+        "the bench's old number under the stable magic (0xB5, 6)",
+        dev.ioctl_raw(
+            _IOC(READ | WRITE, RSM_IOC_MAGIC, 6, bench_sz),
+            big.as_mut_ptr().cast(),
+        ),
+        Errno::ENOTTY,
+    );
+    expect_errno(
+        t,
+        "unknown ioctl number under the bench's magic",
+        dev.ioctl_raw(
+            _IOC(READ | WRITE, RSM_BENCH_IOC_MAGIC, 99, bench_sz),
+            big.as_mut_ptr().cast(),
+        ),
         Errno::ENOTTY,
     );
     let sz = std::mem::size_of::<RsmCreate>();

@@ -5,6 +5,7 @@
 use crate::device::Device;
 use crate::errnum::ErrnoJson;
 use crate::shared::uapi::*;
+use crate::shared::uapi_bench::*;
 use crate::table;
 use nix::errno::Errno;
 use rand::rngs::StdRng;

@@ -33,6 +33,22 @@ pub const fn _IOWR<T>(ty: u32, nr: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use crate::shared::uapi::*;
+    use crate::shared::uapi_bench::*;
+
+    /// The stable ioctls (`src/uapi.rs`), the ones a freeze covers.
+    const STABLE: [u32; 6] = [
+        RSM_IOC_CREATE,
+        RSM_IOC_RELEASE,
+        RSM_IOC_INFO,
+        RSM_IOC_TOTALS,
+        RSM_IOC_RESET_STATS,
+        RSM_IOC_CENSUS,
+    ];
+
+    /// The type (magic) byte of an ioctl number.
+    fn magic(cmd: u32) -> u32 {
+        (cmd >> super::TYPESHIFT) & ((1 << super::TYPEBITS) - 1)
+    }
 
     #[test]
     fn numbers_match_nix_encoding() {
@@ -54,6 +70,25 @@ mod tests {
         );
         assert_eq!(RSM_IOC_RESET_STATS as u64, nix::request_code_none!(0xB5, 5));
         assert_eq!(RSM_IOC_CENSUS as u64, nix::request_code_none!(0xB5, 7));
+        assert_eq!(
+            RSM_IOC_BENCH as u64,
+            nix::request_code_readwrite!(0xB6, 1, std::mem::size_of::<RsmBench>()) as u64
+        );
+    }
+
+    #[test]
+    fn bench_has_its_own_magic() {
+        assert_ne!(RSM_BENCH_IOC_MAGIC, RSM_IOC_MAGIC);
+        assert_eq!(magic(RSM_IOC_BENCH), RSM_BENCH_IOC_MAGIC);
+        for cmd in STABLE {
+            assert_eq!(magic(cmd), RSM_IOC_MAGIC, "{cmd:#x}");
+            assert_ne!(cmd, RSM_IOC_BENCH);
+        }
+        // The bench's number before it had its own magic is no stable ioctl: the module
+        // answers an old tool's bench call with ENOTTY.
+        let old = nix::request_code_readwrite!(0xB5, 6, std::mem::size_of::<RsmBench>()) as u32;
+        assert!(!STABLE.contains(&old));
+        assert_ne!(old, RSM_IOC_BENCH);
     }
 
     #[test]
@@ -65,5 +100,6 @@ mod tests {
             4 * 8 + 6 * 4 + 8 + 16 + 2 * 4
         );
         assert_eq!(std::mem::size_of::<RsmTotals>(), 9 * 8);
+        assert_eq!(std::mem::size_of::<RsmBench>(), 6 * 4 + 4 * 8);
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::device::{Device, Netns};
 use crate::shared::uapi::*;
+use crate::shared::uapi_bench::*;
 use nix::errno::Errno;
 
 /// One page, mapped read-write, filled, then made read-only; unmapped on drop.

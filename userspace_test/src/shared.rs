@@ -1,8 +1,12 @@
 //! The module's own definitions, compiled here from the module's source files: the ioctl ABI
-//! (`src/uapi.rs`) and the family/type/protocol names (`src/names.rs`).
+//! (`src/uapi.rs`), the benchmark's unstable ioctl (`src/uapi_bench.rs`) and the
+//! family/type/protocol names (`src/names.rs`).
 
 #[path = "../../src/uapi.rs"]
 pub mod uapi;
+
+#[path = "../../src/uapi_bench.rs"]
+pub mod uapi_bench;
 
 #[path = "../../src/names.rs"]
 pub mod names;

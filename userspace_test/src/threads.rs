@@ -9,7 +9,7 @@ use crate::bench::BenchError;
 use crate::device::Device;
 use crate::error::Error;
 use crate::figures::{self, Series};
-use crate::shared::uapi::*;
+use crate::shared::uapi_bench::*;
 use crate::table;
 use nix::errno::Errno;
 use std::sync::Barrier;
