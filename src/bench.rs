@@ -38,59 +38,111 @@ impl ops::Stamp for Untimed {
     }
 }
 
-/// The step a `RSM_BENCH_STEP_*` mode adds to a raw pair (see `uapi_bench.rs`).
-fn step(file: &LocalFile, net: &Net, req: &CreateReq, mode: u32) -> Result {
-    match mode {
-        RSM_BENCH_STEP_NETNS => drop(ops::resolve(&req.netns)?),
-        RSM_BENCH_STEP_PERMISSION => ops::check_permission(file, net, req)?,
-        RSM_BENCH_STEP_CLOCK => {
+/// A bench mode, decoded once from `RsmBench::mode` (the modes are described in
+/// `src/uapi_bench.rs`).
+#[derive(Clone, Copy)]
+enum Mode {
+    /// `RSM_BENCH_RAW`: a bare pair.
+    Raw,
+    /// `RSM_BENCH_BOOKKEEPING`: the module's whole create and release path.
+    Bookkeeping,
+    /// `RSM_BENCH_STEP_TABLE`: a pair whose socket is kept in and released from the table.
+    Table,
+    /// Another `RSM_BENCH_STEP_*`: a bare pair plus one step of the bookkeeping.
+    Step(Step),
+}
+
+/// A step of the bookkeeping that a mode adds to a bare pair.
+#[derive(Clone, Copy)]
+enum Step {
+    /// `RSM_BENCH_STEP_NETNS`.
+    Netns,
+    /// `RSM_BENCH_STEP_PERMISSION`.
+    Permission,
+    /// `RSM_BENCH_STEP_CLOCK`.
+    Clock,
+    /// `RSM_BENCH_STEP_TABLE_NODE`.
+    TableNode,
+    /// `RSM_BENCH_STEP_TABLE_LOCK`.
+    TableLock,
+}
+
+impl Mode {
+    /// Decodes `RsmBench::mode`; EINVAL for an unknown one.
+    fn from_uapi(mode: u32) -> Result<Self> {
+        Ok(match mode {
+            RSM_BENCH_RAW => Self::Raw,
+            RSM_BENCH_BOOKKEEPING => Self::Bookkeeping,
+            RSM_BENCH_STEP_NETNS => Self::Step(Step::Netns),
+            RSM_BENCH_STEP_PERMISSION => Self::Step(Step::Permission),
+            RSM_BENCH_STEP_CLOCK => Self::Step(Step::Clock),
+            RSM_BENCH_STEP_TABLE => Self::Table,
+            RSM_BENCH_STEP_TABLE_NODE => Self::Step(Step::TableNode),
+            RSM_BENCH_STEP_TABLE_LOCK => Self::Step(Step::TableLock),
+            _ => return Err(EINVAL),
+        })
+    }
+}
+
+/// Runs the step `step` adds to a raw pair of `req` (the caller's netns, `net`).
+fn step(file: &LocalFile, net: &Net, req: &CreateReq, step: Step) -> Result {
+    match step {
+        Step::Netns => drop(ops::resolve(&req.netns)?),
+        Step::Permission => ops::check_permission(file, net, req)?,
+        Step::Clock => {
             let t0 = shim::now_ns();
             let t1 = shim::now_ns();
             core::hint::black_box((t1.saturating_sub(t0), shim::current_tgid_comm()));
         }
-        RSM_BENCH_STEP_TABLE_NODE => drop(CreateNodes::fresh()?),
-        RSM_BENCH_STEP_TABLE_LOCK => {
+        Step::TableNode => drop(CreateNodes::fresh()?),
+        Step::TableLock => {
             state::with(|_| ())?;
             state::with(|_| ())?;
             state::with(|_| ())?;
         }
-        _ => {}
     }
     Ok(())
 }
 
-/// One timed pair of `req` (the caller's netns, `net`) in `mode`; returns its ns.
-fn pair(file: &LocalFile, net: &Net, req: &CreateReq, mode: u32) -> Result<u64> {
+/// Creates and releases one socket of `req` in `net`, bare (`sock_create_kern()` +
+/// `sock_release()`).
+fn raw(net: &Net, req: &CreateReq) -> Result {
+    drop(FreshSocket::create(
+        net,
+        req.family,
+        req.sock_type,
+        req.protocol,
+        false,
+    )?);
+    Ok(())
+}
+
+/// Times one pair of `req` (the caller's netns, `net`) in `mode`; returns its ns.
+fn pair(file: &LocalFile, net: &Net, req: &CreateReq, mode: Mode) -> Result<u64> {
     let t0 = shim::now_ns();
     match mode {
-        RSM_BENCH_BOOKKEEPING => {
+        Mode::Bookkeeping => {
             ops::release(file, ops::create(file, req, |_| Ok(()))?.id)?;
         }
-        RSM_BENCH_STEP_TABLE => {
+        Mode::Table => {
             ops::release(file, ops::keep::<Untimed>(net, req, |_| Ok(()))?.id)?;
         }
-        mode => {
-            step(file, net, req, mode)?;
-            drop(FreshSocket::create(
-                net,
-                req.family,
-                req.sock_type,
-                req.protocol,
-                false,
-            )?);
+        Mode::Raw => raw(net, req)?,
+        Mode::Step(s) => {
+            step(file, net, req, s)?;
+            raw(net, req)?;
         }
     }
     Ok(shim::now_ns().saturating_sub(t0))
 }
 
+/// Runs `RSM_IOC_BENCH`: checks the request and the caller's permission, times the pairs,
+/// and fills in the results (and the samples buffer, if any).
 pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
-    if b.reserved != 0
-        || b.mode > RSM_BENCH_MODE_MAX
-        || b.iterations == 0
-        || b.iterations > RSM_BENCH_MAX_ITERATIONS
-    {
+    if b.reserved != 0 || b.iterations == 0 || b.iterations > RSM_BENCH_MAX_ITERATIONS {
         return Err(EINVAL);
     }
+    let mode = Mode::from_uapi(b.mode)?;
     let _busy = crate::census::Busy::new();
     let n = b.iterations as usize;
     let net = Net::current()?;
@@ -117,7 +169,7 @@ pub(crate) fn run(file: &LocalFile, b: &mut RsmBench) -> Result {
         if i % 256 == 255 && shim::resched_and_signal_pending() {
             return Err(EINTR);
         }
-        let ns = pair(file, &net, &req, b.mode)?;
+        let ns = pair(file, &net, &req, mode)?;
         total = total.saturating_add(ns);
         min = min.min(ns);
         max = max.max(ns);
