@@ -12,31 +12,20 @@
 //! do nothing a create loop could not.
 
 use crate::{
-    ksocket::FreshSocket,
+    ksocket::{FreshSocket, KernelSocket},
     netns::Net,
-    ops::{self, CreateReq, NetnsSel},
+    ops::{self, CreateReq, NetnsSel, Stamps},
     shim::{self, COMM_LEN},
-    state::{self, CreateNodes},
+    state,
     uapi_bench::*,
 };
 use kernel::{
     fs::LocalFile,
     prelude::*,
+    sync::UniqueArc,
     transmute::AsBytes,
     uaccess::{UserPtr, UserSlice},
 };
-
-/// The TABLE step's creations: neither timed nor attributed, to isolate the table's cost.
-struct Untimed;
-
-impl ops::Stamp for Untimed {
-    fn start() -> u64 {
-        0
-    }
-    fn finish(_t0: u64) -> (u64, u64, i32, [u8; COMM_LEN]) {
-        (0, 0, 0, [0; COMM_LEN])
-    }
-}
 
 /// A bench mode, decoded once from `RsmBench::mode` (the modes are described in
 /// `src/uapi_bench.rs`).
@@ -84,17 +73,26 @@ impl Mode {
     }
 }
 
+/// The TABLE step's stamps: none (zeros), so that it times the table alone.
+const UNSTAMPED: Stamps = Stamps {
+    created_ns: 0,
+    latency_ns: 0,
+    pid: 0,
+    comm: [0; COMM_LEN],
+};
+
 /// Runs the step `step` adds to a raw pair of `req` (the caller's netns, `net`).
 fn step(file: &LocalFile, net: &Net, req: &CreateReq, step: Step) -> Result {
     match step {
         Step::Netns => drop(ops::resolve(&req.netns)?),
         Step::Permission => ops::check_permission(file, net, req)?,
-        Step::Clock => {
-            let t0 = shim::now_ns();
-            let t1 = shim::now_ns();
-            core::hint::black_box((t1.saturating_sub(t0), shim::current_tgid_comm()));
-        }
-        Step::TableNode => drop(CreateNodes::fresh()?),
+        // What `ops::create` does around `sock_create_kern()`: two clock reads, pid and comm.
+        Step::Clock => drop(core::hint::black_box(Stamps::since(shim::now_ns()))),
+        // The three allocations of `state::CreateNodes::new` when no spare pair is kept.
+        Step::TableNode => drop((
+            state::fresh_nodes()?,
+            UniqueArc::<KernelSocket>::new_uninit(GFP_KERNEL)?,
+        )),
         Step::TableLock => {
             state::with(|_| ())?;
             state::with(|_| ())?;
@@ -125,7 +123,9 @@ fn pair(file: &LocalFile, net: &Net, req: &CreateReq, mode: Mode) -> Result<u64>
             ops::release(file, ops::create(file, req, |_| Ok(()))?.id)?;
         }
         Mode::Table => {
-            ops::release(file, ops::keep::<Untimed>(net, req, |_| Ok(()))?.id)?;
+            // `ops::create` without the netns, permission and clock steps.
+            let attempt = ops::reserve()?.create(net, req);
+            ops::release(file, ops::keep(attempt, UNSTAMPED, |_| Ok(()))?.id)?;
         }
         Mode::Raw => raw(net, req)?,
         Mode::Step(s) => {

@@ -93,38 +93,102 @@ pub(crate) fn create(
         rejected(e)
     })?;
     check_permission(file, &net, req).map_err(rejected)?;
-    keep::<Timed>(&net, req, publish)
+    let reserved = reserve()?;
+    // No lock is held here: sock_create_kern() sleeps.
+    let t0 = shim::now_ns();
+    let attempt = reserved.create(&net, req);
+    let stamps = Stamps::since(t0);
+    keep(attempt, stamps, publish)
 }
 
-/// How a creation is timed and attributed: the stamps kept in its [`Meta`].
-pub(crate) trait Stamp {
-    /// Read just before `sock_create_kern()`.
-    fn start() -> u64;
-    /// Read just after it: (creation time, latency, creator's tgid and comm).
-    fn finish(t0: u64) -> (u64, u64, i32, [u8; COMM_LEN]);
+/// When and by whom a socket was created: what its [`Meta`] keeps besides the socket.
+pub(crate) struct Stamps {
+    /// Monotonic clock just after `sock_create_kern()`, in ns.
+    pub(crate) created_ns: u64,
+    /// Time spent in `sock_create_kern()`, in ns.
+    pub(crate) latency_ns: u64,
+    /// The creator's tgid and comm.
+    pub(crate) pid: i32,
+    pub(crate) comm: [u8; COMM_LEN],
 }
 
-/// Every real creation: timed by the monotonic clock and attributed to the calling task.
-pub(crate) struct Timed;
-
-impl Stamp for Timed {
-    fn start() -> u64 {
-        shim::now_ns()
-    }
-    fn finish(t0: u64) -> (u64, u64, i32, [u8; COMM_LEN]) {
+impl Stamps {
+    /// Stamps a creation that started at `t0` (monotonic ns): now, by the calling task.
+    pub(crate) fn since(t0: u64) -> Self {
         let t1 = shim::now_ns();
         let (pid, comm) = shim::current_tgid_comm();
-        (t1, t1.saturating_sub(t0), pid, comm)
+        Self {
+            created_ns: t1,
+            latency_ns: t1.saturating_sub(t0),
+            pid,
+            comm,
+        }
     }
 }
 
-/// Creates a socket in `net` (already resolved and checked) and keeps it in the table after
-/// `publish` succeeded (see [`create`]).
-pub(crate) fn keep<S: Stamp>(
-    net: &Net,
-    req: &CreateReq,
+/// What keeping one socket needs, taken by [`reserve`] before `sock_create_kern()` so that a
+/// created socket can always be kept. Dropped without being kept, it gives everything back.
+pub(crate) struct Reserved {
+    /// Its place under `max_sockets` (given back when dropped).
+    slot: state::Slot,
+    /// The census sees a socket in flight, outside the table, while this lives.
+    busy: crate::census::Busy,
+    /// Its table and netns-index nodes and its `Arc`.
+    nodes: CreateNodes,
+}
+
+/// Takes a slot under `max_sockets` (ENOSPC if none is left) and the nodes to keep one socket,
+/// and marks it in flight for the census. A refusal counts in `rejected`, with nothing kept.
+pub(crate) fn reserve() -> Result<Reserved> {
+    let slot = state::Slot::take().ok_or_else(|| rejected(ENOSPC))?;
+    let busy = crate::census::Busy::new();
+    // On error `slot` is dropped here: given back.
+    let nodes = CreateNodes::new().map_err(rejected)?;
+    Ok(Reserved { slot, busy, nodes })
+}
+
+impl Reserved {
+    /// Runs `sock_create_kern()` for `req` in `net` (already resolved and checked), now that
+    /// what keeping its socket needs is held; the outcome goes to [`keep`]. No lock may be
+    /// held: it sleeps.
+    pub(crate) fn create<'a>(self, net: &'a Net, req: &'a CreateReq) -> Attempt<'a> {
+        let result = FreshSocket::create(net, req.family, req.sock_type, req.protocol, req.hold);
+        Attempt {
+            reserved: self,
+            net,
+            req,
+            result,
+        }
+    }
+}
+
+/// One `sock_create_kern()` made by [`Reserved::create`]: its outcome, with the reservation
+/// taken before it and the netns and request it was made for.
+pub(crate) struct Attempt<'a> {
+    reserved: Reserved,
+    net: &'a Net,
+    req: &'a CreateReq,
+    result: Result<FreshSocket<'a>>,
+}
+
+/// Keeps the outcome of `attempt`, stamped with `stamps`: a created socket goes into the
+/// table after `publish` succeeded (see [`create`]); a failure is counted. Either way it is
+/// traced; on every error the reservation is given back.
+pub(crate) fn keep(
+    attempt: Attempt<'_>,
+    stamps: Stamps,
     publish: impl FnOnce(&Created) -> Result,
 ) -> Result<Created> {
+    let Attempt {
+        reserved: Reserved {
+            slot,
+            busy: _busy,
+            nodes,
+        },
+        net,
+        req,
+        result,
+    } = attempt;
     let netns_inode = net.inum();
     let key = StatKey {
         netns: netns_inode,
@@ -132,39 +196,25 @@ pub(crate) fn keep<S: Stamp>(
         sock_type: req.sock_type,
         protocol: req.protocol,
     };
-    if !state::SLOTS.take() {
-        return Err(rejected(ENOSPC));
-    }
-    let _busy = crate::census::Busy::new();
-    let nodes = match CreateNodes::new() {
-        Ok(n) => n,
-        Err(e) => {
-            state::SLOTS.release();
-            return Err(rejected(e));
-        }
-    };
-
-    // No lock is held here: sock_create_kern() sleeps.
-    let t0 = S::start();
-    let result = FreshSocket::create(net, req.family, req.sock_type, req.protocol, req.hold);
-    let (created_ns, latency_ns, pid, comm) = S::finish(t0);
     let net_id = match &result {
         Ok(sock) => sock.net_id(),
         Err(_) => NetId::default(),
     };
+    let latency_ns = stamps.latency_ns;
     let meta = Meta {
         key,
         net_id,
-        pid,
-        comm,
-        created_ns,
+        pid: stamps.pid,
+        comm: stamps.comm,
+        created_ns: stamps.created_ns,
         latency_ns,
     };
     let sock = match result {
         Ok(sock) => sock,
         Err(e) => {
-            // If the state is gone (unload), there is nothing to count in.
-            let _ = state::with(|s| s.record_failure(&meta, e));
+            // The slot is given back under the lock, or dropped unused if the state is gone
+            // (unload), when there is nothing to count in.
+            let _ = state::with(|s| s.record_failure(&meta, e, slot));
             traced(req, netns_inode, 0, Err(e), latency_ns);
             return Err(e);
         }
@@ -180,15 +230,15 @@ pub(crate) fn keep<S: Stamp>(
         // The caller cannot learn the id: keep nothing. `net` still pins the netns, so the
         // socket may be released here.
         drop(sock);
-        state::SLOTS.release();
+        drop(slot);
         shim::pr_info_ratelimited("create undone: the reply could not be copied");
         traced(req, netns_inode, 0, Err(e), latency_ns);
         return Err(e);
     }
     // The caller still holds `net`: the netns cannot be dismantled before the socket is in the
-    // table, where the pernet `.pre_exit` hook will find it. (If the state is gone, `sock` is
-    // dropped inside `with`'s closure argument, `net` still held.)
-    state::with(|s| s.record_success(created.id, sock, meta, nodes))?;
+    // table, where the pernet `.pre_exit` hook will find it. (If the state is gone, `sock` and
+    // `slot` are dropped inside `with`'s closure argument, `net` still held.)
+    state::with(|s| s.record_success(created.id, sock, meta, nodes, slot))?;
     traced(req, netns_inode, created.id, Ok(()), latency_ns);
     Ok(created)
 }

@@ -176,20 +176,11 @@ impl CreateNodes {
             arc,
         })
     }
-
-    /// All three allocated afresh (the bench's allocation step).
-    pub(crate) fn fresh() -> Result<Self> {
-        let (socket, by_net) = fresh_nodes()?;
-        Ok(Self {
-            socket,
-            by_net,
-            arc: UniqueArc::new_uninit(GFP_KERNEL)?,
-        })
-    }
 }
 
-/// A table node and a netns-index node, allocated afresh.
-fn fresh_nodes() -> Result<(TableNode, IndexNode)> {
+/// Allocates a table node and a netns-index node afresh (what [`CreateNodes::new`] does when
+/// no spare pair is kept; the bench's TABLE_NODE step times it too).
+pub(crate) fn fresh_nodes() -> Result<(TableNode, IndexNode)> {
     Ok((
         RBTreeNodeReservation::new(GFP_KERNEL)?,
         RBTreeNodeReservation::new(GFP_KERNEL)?,
@@ -237,24 +228,27 @@ impl State {
         }
     }
 
-    /// Records a failed `sock_create_kern()` (its slot is given back).
-    pub(crate) fn record_failure(&mut self, meta: &Meta, err: Error) {
+    /// Records a failed `sock_create_kern()` and gives its slot back.
+    pub(crate) fn record_failure(&mut self, meta: &Meta, err: Error, slot: Slot) {
         self.count_attempt(meta.key, -err.to_errno(), meta.latency_ns);
         self.totals.failed += 1;
-        SLOTS.release();
+        drop(slot);
     }
 
-    /// Keeps `sock` under `id` (from [`next_id`], already published to the caller).
+    /// Keeps `sock` under `id` (from [`next_id`], already published to the caller); its slot
+    /// becomes the live socket's (given back when it leaves the table, in `account_release`).
     pub(crate) fn record_success(
         &mut self,
         id: u64,
         sock: FreshSocket<'_>,
         meta: Meta,
         nodes: CreateNodes,
+        slot: Slot,
     ) {
         self.count_attempt(meta.key, 0, meta.latency_ns);
         self.totals.ok += 1;
         self.totals.live += 1;
+        slot.into_live();
         // SAFETY: The socket goes into the table right here, under the state lock, while the
         // caller still holds the `Net` it borrows (its lifetime outlives this call).
         let sock = unsafe { sock.into_kept() };
@@ -478,15 +472,16 @@ fn account_release(
 }
 
 /// Live plus in-flight sockets, against `max_sockets`: an atomic so that taking a slot needs
-/// no lock (a create then takes the state lock once, to record).
-pub(crate) struct Slots {
+/// no lock (a create then takes the state lock once, to record). An in-flight socket's slot is
+/// a [`Slot`]; a live socket's is given back by `account_release`.
+struct Slots {
     used: AtomicU64,
     max: AtomicU64,
 }
 
 impl Slots {
     /// Takes a slot; false when the limit is reached.
-    pub(crate) fn take(&self) -> bool {
+    fn take(&self) -> bool {
         let max = self.max.load(Ordering::Relaxed);
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
@@ -499,15 +494,39 @@ impl Slots {
             .is_ok()
     }
 
-    pub(crate) fn release(&self) {
+    fn release(&self) {
         self.used.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-pub(crate) static SLOTS: Slots = Slots {
+static SLOTS: Slots = Slots {
     used: AtomicU64::new(0),
     max: AtomicU64::new(0),
 };
+
+/// One socket's slot in [`SLOTS`], taken before `sock_create_kern()`: given back when dropped
+/// (the creation failed or was undone), unless [`State::record_success`] made it the kept
+/// socket's.
+pub(crate) struct Slot(());
+
+impl Slot {
+    /// Takes a slot; `None` when `max_sockets` sockets are live or in flight.
+    pub(crate) fn take() -> Option<Self> {
+        SLOTS.take().then_some(Self(()))
+    }
+
+    /// Hands the slot over to a socket entering the table: `account_release` gives it back
+    /// when the socket leaves.
+    fn into_live(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        SLOTS.release();
+    }
+}
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `init()` in the module initialiser before any other use.
