@@ -125,7 +125,6 @@ enum Cmd {
     /// wrong, 5 if it refuses): `readonly` (ioctl arguments in read-only memory must give
     /// EFAULT and change nothing), `bench` (one 3-pair RSM_IOC_BENCH with --mode).
     Probe(cmd::probe::Args),
-    /// Check the ioctl interface against the real device (TAP output).
     /// The kernel socket census: every kernel socket made since it started, who made it, in
     /// which netns, and the namespaces that linger or are pinned by kernel sockets.
     Census(cmd::census::Args),
@@ -133,6 +132,7 @@ enum Cmd {
     /// sock_create_kern()+sock_release() loop with the census off and on, alternating rounds;
     /// ratios of medians (`census_on_over_off`). Leaves the census off.
     CensusBench(cmd::census_bench::Args),
+    /// Check the ioctl interface against the real device (TAP output).
     Devtest(cmd::devtest::Args),
 }
 
