@@ -511,7 +511,7 @@ int rsm_census_start(u32 max)
 	BUILD_BUG_ON(sizeof(struct rsm_census_rec) != 96);
 	BUILD_BUG_ON(sizeof(struct rsm_census_site_info) != 248);
 	/* The same offsets as src/census.rs's KUnit test checks on the Rust side. */
-	BUILD_BUG_ON(offsetof(struct rsm_census_rec, netns) != 40);
+	BUILD_BUG_ON(offsetof(struct rsm_census_rec, netns_inum) != 40);
 	BUILD_BUG_ON(offsetof(struct rsm_census_rec, site) != 68);
 	BUILD_BUG_ON(offsetof(struct rsm_census_rec, comm) != 76);
 	BUILD_BUG_ON(offsetof(struct rsm_census_site_info, creator) != 17);
@@ -669,7 +669,7 @@ static void census_rec_fill(struct rsm_census_rec *r, struct census_entry *e, u6
 	/* Generated on first use, as ss would (no sleeping, no allocation). */
 	sock_diag_save_cookie(sk, cookie);
 	r->cookie = cookie[0] | (u64)cookie[1] << 32;
-	r->netns = net->ns.inum;
+	r->netns_inum = net->ns.inum;
 	r->net_id = (u64)(unsigned long)net;
 	r->net_alive = check_net(net);
 	r->net_count = rsm_net_count(net);

@@ -56,7 +56,7 @@ struct Rec {
     cookie: u64,
     ino: u64,
     net_id: u64,
-    netns: u32,
+    netns_inum: u32,
     pid: i32,
     family: i32,
     sock_type: i32,
@@ -282,10 +282,10 @@ fn take_view() -> Result<Option<View>> {
             if let Some(l) = site_live.get_mut(usize::from(r.site)) {
                 *l += 1;
             }
-            if netns.get(&r.netns).is_none() {
-                netns.try_create_and_insert(r.netns, NsAgg::default(), GFP_KERNEL)?;
+            if netns.get(&r.netns_inum).is_none() {
+                netns.try_create_and_insert(r.netns_inum, NsAgg::default(), GFP_KERNEL)?;
             }
-            if let Some(a) = netns.get_mut(&r.netns) {
+            if let Some(a) = netns.get_mut(&r.netns_inum) {
                 a.live += 1;
                 a.alive = r.net_alive != 0;
                 a.refs = r.net_count;
@@ -420,7 +420,7 @@ fn header(v: &View, out: &mut TextBuf) -> fmt::Result {
 
 fn socket_line(v: &View, r: &Rec, out: &mut TextBuf) -> fmt::Result {
     let site = site(u32::from(r.site));
-    write!(out, "kernel_socket seq={} netns={} ", r.seq, r.netns)?;
+    write!(out, "kernel_socket seq={} netns={} ", r.seq, r.netns_inum)?;
     write!(
         out,
         "family={}({}) type={}({}) protocol={}({})",
@@ -456,7 +456,7 @@ fn socket_line(v: &View, r: &Rec, out: &mut TextBuf) -> fmt::Result {
     }
     write!(out, " pid={} comm=", r.pid)?;
     write_printable(out, &r.comm)?;
-    let audit = match v.netns.get(&r.netns) {
+    let audit = match v.netns.get(&r.netns_inum) {
         Some(a) if a.lingering() => "lingering",
         Some(a) if a.pinned() && r.net_refcnt != 0 => "pinning",
         _ => "-",
@@ -580,7 +580,7 @@ mod tests {
     #[test]
     fn record_layout_matches_c() {
         // The offsets `src/census.c` checks with BUILD_BUG_ON on its side.
-        assert_eq!(core::mem::offset_of!(Rec, netns), 40);
+        assert_eq!(core::mem::offset_of!(Rec, netns_inum), 40);
         assert_eq!(core::mem::offset_of!(Rec, site), 68);
         assert_eq!(core::mem::offset_of!(Rec, comm), 76);
         assert_eq!(core::mem::offset_of!(SiteInfo, creator), 17);

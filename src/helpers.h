@@ -69,7 +69,7 @@ struct rsm_census_rec {
 	u64 cookie;
 	u64 ino;
 	u64 net_id;		/* identity of the struct net while the sock lives */
-	u32 netns;
+	u32 netns_inum;
 	s32 pid;
 	s32 family;
 	s32 type;

@@ -75,7 +75,7 @@ fn create(file: &File, arg: usize) -> Result<isize> {
     };
     ops::create(file, &req, |created| {
         c.id = created.id;
-        c.netns_inode = created.netns_inode.into();
+        c.netns_inode = created.netns_inum.into();
         c.latency_ns = created.latency_ns;
         reply(arg, &c)
     })?;

@@ -45,7 +45,7 @@ pub(crate) struct CreateReq {
 
 pub(crate) struct Created {
     pub(crate) id: u64,
-    pub(crate) netns_inode: u32,
+    pub(crate) netns_inum: u32,
     pub(crate) latency_ns: u64,
 }
 
@@ -189,9 +189,9 @@ pub(crate) fn keep(
         req,
         result,
     } = attempt;
-    let netns_inode = net.inum();
+    let netns_inum = net.inum();
     let key = StatKey {
-        netns: netns_inode,
+        netns_inum,
         family: req.family,
         sock_type: req.sock_type,
         protocol: req.protocol,
@@ -215,7 +215,7 @@ pub(crate) fn keep(
             // The slot is given back under the lock, or dropped unused if the state is gone
             // (unload), when there is nothing to count in.
             let _ = state::with(|s| s.record_failure(&meta, e, slot));
-            traced(req, netns_inode, 0, Err(e), latency_ns);
+            traced(req, netns_inum, 0, Err(e), latency_ns);
             return Err(e);
         }
     };
@@ -223,7 +223,7 @@ pub(crate) fn keep(
     // it from the reply buffer may briefly get ENOENT; the id is valid once the call returns.
     let created = Created {
         id: state::next_id(),
-        netns_inode,
+        netns_inum,
         latency_ns,
     };
     if let Err(e) = publish(&created) {
@@ -232,22 +232,22 @@ pub(crate) fn keep(
         drop(sock);
         drop(slot);
         shim::pr_info_ratelimited("create undone: the reply could not be copied");
-        traced(req, netns_inode, 0, Err(e), latency_ns);
+        traced(req, netns_inum, 0, Err(e), latency_ns);
         return Err(e);
     }
     // The caller still holds `net`: the netns cannot be dismantled before the socket is in the
     // table, where the pernet `.pre_exit` hook will find it. (If the state is gone, `sock` and
     // `slot` are dropped inside `with`'s closure argument, `net` still held.)
     state::with(|s| s.record_success(created.id, sock, meta, nodes, slot))?;
-    traced(req, netns_inode, created.id, Ok(()), latency_ns);
+    traced(req, netns_inum, created.id, Ok(()), latency_ns);
     Ok(created)
 }
 
 /// Fires `rust_sockmod:create` for an attempt that reached `sock_create_kern()`.
-fn traced(req: &CreateReq, netns: u32, id: u64, res: Result, latency_ns: u64) {
+fn traced(req: &CreateReq, netns_inum: u32, id: u64, res: Result, latency_ns: u64) {
     let err = res.err().map_or(0, |e| e.to_errno());
     trace::create(
-        netns,
+        netns_inum,
         req.family,
         req.sock_type,
         req.protocol,

@@ -332,7 +332,7 @@ fn socket_line(id: u64, e: &Entry, out: &mut TextBuf, as_of_ns: u64) -> fmt::Res
 }
 
 fn stat_line(k: &StatKey, v: &KeyStats, out: &mut TextBuf) -> fmt::Result {
-    write!(out, "stat netns={} ", k.netns)?;
+    write!(out, "stat netns={} ", k.netns_inum)?;
     write_fpt(out, k.family, k.sock_type, k.protocol)?;
     write!(
         out,
@@ -399,7 +399,7 @@ mod tests {
     #[test]
     fn stat_line_format() -> Result {
         let key = StatKey {
-            netns: 4026531840,
+            netns_inum: 4026531840,
             family: 2,
             sock_type: 2 | 0o4000,
             protocol: 17,

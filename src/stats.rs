@@ -30,7 +30,7 @@ impl Totals {
 /// The key of a statistics record. Ordered by netns, family, type, protocol.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub(crate) struct StatKey {
-    pub(crate) netns: u32,
+    pub(crate) netns_inum: u32,
     pub(crate) family: i32,
     pub(crate) sock_type: i32,
     pub(crate) protocol: i32,
