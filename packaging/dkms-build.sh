@@ -43,24 +43,30 @@ same bindgen "$(kconfig CONFIG_BINDGEN_VERSION_TEXT)" "$(bindgen --version)"
 same "the C compiler" "$want_cc" "$("$CC" --version | sed -n 1p)"
 tools="$(rustc --version);$(bindgen --version);$("$CC" --version | sed -n 1p)"
 
-# The source: linux-source-X.Y of exactly the headers' package version.
-series=$(cut -d. -f1,2 <<<"$KREL")
+# The metadata, once per KREL: kept as long as the headers' package version, the Rust
+# toolchain and this script's cache format stay the same (not the source package: backports
+# keeps one linux-source-X.Y, and a newer one must not invalidate an older kernel's metadata).
+CACHE_FORMAT=1
 hver=$(dpkg-query -W -f '${Version}' "linux-headers-$KREL" 2>/dev/null) \
     || fail "the headers in $HDR are not Debian's linux-headers-$KREL package"
-sver=$(dpkg-query -W -f '${Version}' "linux-source-$series" 2>/dev/null || true)
-[ "$sver" = "$hver" ] || fail "the Rust metadata needs linux-source-$series version $hver, installed: ${sver:-none} (apt install linux-source-$series=$hver)"
-tarball=/usr/src/linux-source-$series.tar.xz
-[ -f "$tarball" ] || fail "$tarball is missing (reinstall linux-source-$series)"
-
-# The metadata, once per KREL (and again when the source or the toolchain changed).
-stamp="source=$sver tools=$tools"
+stamp="format=$CACHE_FORMAT headers=$hver tools=$tools"
 mkdir -p "$CACHE_ROOT"
 exec 9>"$CACHE_ROOT/.lock-$KREL"
 flock 9
+fresh=0
 if ! { [ -f "$CACHE/.complete" ] && grep -qxF "$stamp" "$CACHE/.complete"; }; then
+    fresh=1
+    # The source: linux-source-X.Y of exactly the headers' package version.
+    series=$(cut -d. -f1,2 <<<"$KREL")
+    sver=$(dpkg-query -W -f '${Version}' "linux-source-$series" 2>/dev/null || true)
+    [ "$sver" = "$hver" ] || fail "the Rust metadata needs linux-source-$series version $hver, installed: ${sver:-none} (apt install linux-source-$series=$hver)"
+    tarball=/usr/src/linux-source-$series.tar.xz
+    [ -f "$tarball" ] || fail "$tarball is missing (reinstall linux-source-$series)"
     t0=$(date +%s)
     echo "rust-sockmod: preparing the Rust metadata of $KREL in $CACHE (once per kernel)"
     rm -rf "$CACHE"; mkdir -p "$CACHE/src" "$CACHE/build"
+    # A preparation that stops half-way leaves nothing behind (several GB).
+    trap '[ -f "$CACHE/.complete" ] || rm -rf "$CACHE"' EXIT
     tar -xJf "$tarball" -C "$CACHE/src" --strip-components=1
     cp "$HDR/.config" "$CACHE/build/.config"
     kmake=(make -C "$CACHE/src" O="$CACHE/build" ARCH=x86 KERNELRELEASE="$KREL" CC="$CC")
@@ -71,7 +77,9 @@ if ! { [ -f "$CACHE/.complete" ] && grep -qxF "$stamp" "$CACHE/.complete"; }; th
     cp "$HDR/Module.symvers" "$CACHE/build/"
     if [ -f "$HDR/vmlinux" ]; then cp "$HDR/vmlinux" "$CACHE/build/"; fi
     # Every Rust symbol the regenerated crates export must be the one the kernel exports.
-    ours=$(sed -n 's/^EXPORT_SYMBOL_RUST_GPL(\(_R[^)]*\));$/\1/p' "$CACHE"/build/rust/exports_*_generated.h | sort -u)
+    exports=("$CACHE"/build/rust/exports_*_generated.h)
+    [ -f "${exports[0]}" ] || fail "modules_prepare made no rust/exports_*_generated.h (no Rust metadata)"
+    ours=$(sed -n 's/^EXPORT_SYMBOL_RUST_GPL(\(_R[^)]*\));$/\1/p' "${exports[@]}" | sort -u)
     theirs=$(awk '$2 ~ /^_R/ && $3 == "vmlinux" {print $2}' "$HDR/Module.symvers" | sort -u)
     { [ -n "$ours" ] && [ -n "$theirs" ]; } || fail "no Rust exports found (regenerated: $(wc -w <<<"$ours"), Module.symvers: $(wc -w <<<"$theirs"))"
     [ "$ours" = "$theirs" ] || fail "the regenerated Rust exports differ from Module.symvers ($(comm -23 <(cat <<<"$ours") <(cat <<<"$theirs") | wc -l) only ours, $(comm -13 <(cat <<<"$ours") <(cat <<<"$theirs") | wc -l) only the kernel's)"
@@ -79,13 +87,15 @@ if ! { [ -f "$CACHE/.complete" ] && grep -qxF "$stamp" "$CACHE/.complete"; }; th
     # subsystems' sources (rust/, include/, scripts/, arch/x86/ and the Makefiles stay).
     (cd "$CACHE/src" && rm -rf Documentation drivers fs sound net block crypto lib mm kernel \
         samples tools/testing virt io_uring ipc security certs init usr LICENSES)
-    echo "$stamp" > "$CACHE/.complete"
     echo "rust-sockmod: metadata of $KREL ready in $(( $(date +%s) - t0 )) s ($(wc -l <<<"$ours") Rust exports match Module.symvers), $(du -sh "$CACHE" | cut -f1)"
 fi
 
 make -C "$CACHE/build" M="$PWD" KERNELRELEASE="$KREL" CC="$CC" modules
-# The vermagic KREL's own modules carry.
-ref=$(find "/lib/modules/$KREL/kernel" -name '*.ko*' -print -quit)
-[ -n "$ref" ] || fail "no module of $KREL under /lib/modules/$KREL/kernel to read the vermagic from"
-bash ./symcheck.sh rust_sockmod.ko "$HDR/Module.symvers" "$(modinfo -F vermagic "$ref")" \
+# The vermagic KREL's own modules carry (headers installed without their image: the one the
+# prepared tree gives its modules).
+ref=$(find "/lib/modules/$KREL/kernel" -name '*.ko*' -print -quit 2>/dev/null || true)
+if [ -n "$ref" ]; then vermagic=$(modinfo -F vermagic "$ref"); else vermagic=$(modinfo -F vermagic rust_sockmod.ko); fi
+bash ./symcheck.sh rust_sockmod.ko "$HDR/Module.symvers" "$vermagic" \
     || { rm -f rust_sockmod.ko; fail "rust_sockmod.ko does not fit the kernel (the line above)"; }
+# The metadata is trusted from now on: it built a module that fits the kernel.
+if [ "$fresh" = 1 ]; then echo "$stamp" > "$CACHE/.complete"; fi

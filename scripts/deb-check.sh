@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test KERNEL=debian, host part: the DKMS package installs, builds and removes on a Debian
 # 13 root with Debian's image KREL, at native speed (a chroot; loading the module is make
-# deb-test's, in a VM). TAP lines "ok - deb: ..." on stdout: 11, and 3 more with KREL2.
+# deb-test's, in a VM). TAP lines "ok - deb: ..." on stdout: 11, and 5 more with KREL2.
 #   usage: deb-check.sh KREL [KREL2]
 # KREL2 (make deb-test): a second image, in the root's apt cache, installed offline after the
 # package: DKMS's kernel hook must build for it.
@@ -60,7 +60,12 @@ t "and says why in one line: rustc, the kernel's version, this system's" grep -q
 t "no rust_sockmod module is left under /lib/modules/$KREL" sh -c "[ -z \"\$(find '$O/merged/lib/modules/$KREL' -name 'rust_sockmod.ko*')\" ]"
 mv "$O/merged/usr/bin/rustc.real" "$O/merged/usr/bin/rustc"
 t0=$(date +%s)
-reinstall() { inroot dkms install -m rust-sockmod -v "$V" -k "$KREL" >/dev/null && inroot dkms status; }
+# reinstall: dkms install again; its log must not show a new preparation.
+reinstall() {
+    inroot dkms install -m rust-sockmod -v "$V" -k "$KREL" >/dev/null || return 1
+    ! grep -h "preparing the Rust metadata" "$O/merged/var/lib/dkms/rust-sockmod/$V/$KREL/x86_64/log/make.log" || return 1
+    inroot dkms status
+}
 t "with the recorded rustc again, dkms install rebuilds from the prepared metadata" \
     says "^rust-sockmod/$V, $KREL, x86_64: installed" reinstall
 echo "# deb: the module rebuilt with the metadata prepared: $(( $(date +%s) - t0 )) s (native)"
@@ -74,6 +79,15 @@ if [ -n "$KREL2" ]; then
     t "dkms status: rust-sockmod/$V installed for $KREL2" says "^rust-sockmod/$V, $KREL2, x86_64: installed" inroot dkms status
     t "its module in /lib/modules/$KREL2/updates/dkms carries $KREL2's vermagic" \
         sh -c "/sbin/modinfo -F vermagic '$O/merged/lib/modules/$KREL2/updates/dkms/rust_sockmod.ko.xz' | grep -q '^$KREL2 '"
+    # Two series, the second's source gone and its metadata not prepared: reinstalling the
+    # package builds for the first and names, without failing, why the second is not built.
+    s2=linux-source-$(cut -d. -f1,2 <<<"$KREL2")
+    inroot apt-get remove -y "$s2" >"$OUT/remove-source.log" 2>&1 || true
+    rm -rf "$O/merged/var/lib/rust-sockmod/$KREL2"
+    t "with $s2 removed, apt reinstall of the package succeeds and says why $KREL2 is not built" \
+        says "rust-sockmod: not built for $KREL2: the Rust metadata needs $s2 version" \
+        inroot apt-get install -y --reinstall "/root/rsm/$(basename "$dkms_deb")"
+    t "and $KREL is still built and installed" says "^rust-sockmod/$V, $KREL, x86_64: installed" inroot dkms status
 fi
 t "apt remove rust-sockmod-dkms" inroot apt-get remove -y rust-sockmod-dkms
 t "nothing left: no module under /lib/modules, no dkms entry, no /var/lib/rust-sockmod" sh -c "

@@ -65,8 +65,8 @@ fi
 if [ "$inst" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 read -r n_pass n_fail n_skip < <(rsm_tap_count "$OUT/native.tap")
 passed=$((passed + n_pass + n_skip)); failed=$((failed + n_fail))
-if [ $((n_pass + n_fail + n_skip)) != 14 ]; then
-    echo "not ok - deb-test: deb-check.sh reported $((n_pass + n_fail + n_skip)) of its 14 checks"
+if [ $((n_pass + n_fail + n_skip)) != 16 ]; then
+    echo "not ok - deb-test: deb-check.sh reported $((n_pass + n_fail + n_skip)) of its 16 checks"
     failed=$((failed + 1))
 fi
 rsm_log "deb-test: $(rsm_fmt_secs $(( $(date +%s) - t0 ))) in all"
