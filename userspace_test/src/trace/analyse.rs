@@ -3,7 +3,7 @@
 
 use super::noise::tracing_machinery;
 use super::parse::{callers, parse, Frame};
-use super::tracefs::PAIRS;
+use super::PAIRS;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]

@@ -14,6 +14,11 @@ mod print;
 mod tracefs;
 
 pub use analyse::analyse;
+
+/// Pairs traced: the durations are medians over all of them; the first whole graph of each
+/// path is the one shown. (Here, not in `tracefs`: `analyse` checks it too, and `tracefs`
+/// already depends on `analyse`.)
+const PAIRS: usize = 5;
 pub use print::print;
 pub use tracefs::run;
 

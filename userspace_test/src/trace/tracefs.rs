@@ -2,6 +2,7 @@
 //! the traced pairs, and putting everything back as it was found.
 
 use super::analyse::{analyse, TraceResult};
+use super::PAIRS;
 use crate::device::{Device, Netns};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -97,10 +98,6 @@ fn ensure_tracefs() -> Result<(), String> {
         format!("no tracefs at {T} and mounting it failed: {e} (needs root and CONFIG_FTRACE)")
     })
 }
-
-/// Pairs traced: the durations are medians over all of them; the first whole graph of each
-/// path is the one shown.
-pub(super) const PAIRS: usize = 5;
 
 /// Levels of calls the graph records below each root: enough for the chains, the join and the
 /// descriptor and file. Each recorded call returns through `return_to_handler`, and an
