@@ -38,10 +38,11 @@ want_cc=$(kconfig CONFIG_CC_VERSION_TEXT); CC=${want_cc%% *}
 command -v "$CC" >/dev/null || fail "the kernel was built with '$want_cc', and $CC is not installed"
 command -v rustc >/dev/null || fail "rustc: the kernel was built with '$(kconfig CONFIG_RUSTC_VERSION_TEXT)', and rustc is not installed"
 command -v bindgen >/dev/null || fail "bindgen: the kernel was built with '$(kconfig CONFIG_BINDGEN_VERSION_TEXT)', and bindgen is not installed"
-same rustc "$(kconfig CONFIG_RUSTC_VERSION_TEXT)" "$(rustc --version)"
-same bindgen "$(kconfig CONFIG_BINDGEN_VERSION_TEXT)" "$(bindgen --version)"
-same "the C compiler" "$want_cc" "$("$CC" --version | sed -n 1p)"
-tools="$(rustc --version);$(bindgen --version);$("$CC" --version | sed -n 1p)"
+have_rustc=$(rustc --version); have_bindgen=$(bindgen --version); have_cc=$("$CC" --version | sed -n 1p)
+same rustc "$(kconfig CONFIG_RUSTC_VERSION_TEXT)" "$have_rustc"
+same bindgen "$(kconfig CONFIG_BINDGEN_VERSION_TEXT)" "$have_bindgen"
+same "the C compiler" "$want_cc" "$have_cc"
+tools="$have_rustc;$have_bindgen;$have_cc"
 
 # The metadata, once per KREL: kept as long as the headers' package version, the Rust
 # toolchain and this script's cache format stay the same (not the source package: backports

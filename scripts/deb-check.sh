@@ -24,11 +24,8 @@ echo "ok - deb: make deb builds the two packages ($(basename "$dkms_deb") $(base
 ROOT=$(bash "$RSM_ROOT/scripts/deb-root.sh" "$KREL" "$KREL2") || { echo "not ok - deb: a trixie root with $KREL (deb-root.sh)"; exit 1; }
 
 O="$OUT.overlay"
-cleanup() { umount "$O/merged" 2>/dev/null || true; rm -rf --one-file-system "$O"; }
-cleanup; trap cleanup EXIT
-mkdir -p "$O/upper" "$O/work" "$O/merged"
-mount -t overlay overlay -o "lowerdir=$ROOT,upperdir=$O/upper,workdir=$O/work" "$O/merged" \
-    || { echo "not ok - deb: an overlay on the trixie root"; exit 1; }
+trap 'rsm_overlay_drop "$O"' EXIT
+rsm_overlay_on "$ROOT" "$O" || { echo "not ok - deb: an overlay on the trixie root"; exit 1; }
 mkdir -p "$O/merged/root/rsm"; cp "$dkms_deb" "$tools_deb" "$O/merged/root/rsm/"
 # inroot COMMAND...: COMMAND inside the root (offline apt: nothing is fetched).
 inroot() { rsm_chroot_run "$O/merged" env DEBIAN_FRONTEND=noninteractive "$@"; }

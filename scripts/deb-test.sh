@@ -27,15 +27,12 @@ ROOT=$(bash "$RSM_ROOT/scripts/deb-root.sh" "$K1")
 
 # The overlay: the cached root below, this run's changes above, merged where the VM boots it.
 O="$RSM_CACHE/runs/deb-test-overlay"
-cleanup() { umount "$O/merged" 2>/dev/null || true; rm -rf --one-file-system "$O"; }
-cleanup; trap cleanup EXIT
-mkdir -p "$O/upper" "$O/work" "$O/merged"
-mount -t overlay overlay -o "lowerdir=$ROOT,upperdir=$O/upper,workdir=$O/work" "$O/merged" \
-    || rsm_die "deb-test: cannot mount an overlay on $ROOT"
+trap 'rsm_overlay_drop "$O"' EXIT
+rsm_overlay_on "$ROOT" "$O" || rsm_die "deb-test: cannot mount an overlay on $ROOT"
 mkdir -p "$O/merged/root/rsm"
 cp "$deb_dkms" "$deb_tools" "$RSM_ROOT/scripts/guest/tap.sh" "$RSM_ROOT/scripts/guest/deb-e2e.sh" "$O/merged/root/rsm/"
 ti=$(date +%s)
-# (A chroot sees the host's kernel: DKMS's postinst builds for the newest installed one, K1.)
+# (The package's postinst builds for every kernel with headers: here K1 only.)
 if rsm_chroot_run "$O/merged" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
         "/root/rsm/$(basename "$deb_dkms")" "/root/rsm/$(basename "$deb_tools")" >"$OUT/apt-install.log" 2>&1; then
     echo "ok - deb-test: apt install of both packages into the root builds for $K1 ($(( $(date +%s) - ti )) s, native)"

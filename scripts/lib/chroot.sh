@@ -31,6 +31,17 @@ rsm_chroot_make() {
     echo "$dir"
 }
 
+# rsm_overlay_on ROOT DIR: mounts an overlay of ROOT (read-only below, this run's changes in
+# DIR/upper) at DIR/merged, after dropping whatever a previous run left in DIR; so every run
+# starts from the same root. rsm_overlay_drop DIR unmounts and removes it.
+rsm_overlay_on() {
+    local root=$1 dir=$2
+    rsm_overlay_drop "$dir"
+    mkdir -p "$dir/upper" "$dir/work" "$dir/merged"
+    mount -t overlay overlay -o "lowerdir=$root,upperdir=$dir/upper,workdir=$dir/work" "$dir/merged"
+}
+rsm_overlay_drop() { umount "$1/merged" 2>/dev/null || true; rm -rf --one-file-system "$1"; }
+
 # rsm_chroot_run DIR COMMAND...: runs COMMAND in the chroot, in a private mount namespace (the
 # mounts go with it) where $RSM_CACHE is bind-mounted at the same path, with a clean
 # environment.
