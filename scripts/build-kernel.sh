@@ -75,17 +75,22 @@ verify_config() {
     return $bad
 }
 
-# One build of a flavour at a time: a second caller (make test while make kernel runs) waits for
-# the first and then finds its build cached, instead of deleting the unfinished directory
-# under it (seen here: the rm -rf below raced a running build).
+# Choosing and fetching a source is one caller at a time (apt's lists and the download
+# directory are shared by every version); then one build per tree: a second caller of the same
+# flavour and version (make test while make kernel runs, or .ci/run's builds ahead of their
+# suites) waits for the first and then finds its build cached, instead of deleting the
+# unfinished directory under it (seen here: the rm -rf below raced a running build). Builds of
+# different trees run side by side.
 mkdir -p "$RSM_CACHE/kernel"
-exec 9>"$RSM_CACHE/kernel/.build-$FLAVOUR.lock"
-flock 9 || rsm_die "kernel ($FLAVOUR): cannot lock $RSM_CACHE/kernel/.build-$FLAVOUR.lock"
-
+exec 8>"$RSM_CACHE/kernel/.fetch.lock"
+flock 8 || rsm_die "kernel ($FLAVOUR): cannot lock $RSM_CACHE/kernel/.fetch.lock"
 sel=$(select_kernel) || exit 1
 # shellcheck disable=SC2086 # Split into its two words: PACKAGE VERSION.
 SRC=$(fetch_source ${sel})
 KVERSION=$(cat "$SRC/.complete")
+exec 8>&-
+exec 9>"$RSM_CACHE/kernel/.build-$FLAVOUR-$KVERSION.lock"
+flock 9 || rsm_die "kernel ($FLAVOUR): cannot lock $RSM_CACHE/kernel/.build-$FLAVOUR-$KVERSION.lock"
 [ -x "$RSM_BINDGEN" ] || rsm_die "kernel: $RSM_BINDGEN missing: run scripts/setup.sh"
 # What decides the kernel: its version, tinyconfig, the fragments' options (not their comments)
 # and the toolchain. The tree of a flavour and version is one directory, reused: when the
