@@ -118,14 +118,19 @@ reuse=""
 [ -f "$OUT/.config" ] && reuse=1
 # From here on the tree is not a finished build of anything until .complete is written again.
 rm -f "$OUT/.complete"; mkdir -p "$OUT"
-log="$RSM_LOGS/kernel-$FLAVOUR-build.log"
+# One log per tree: two versions of a flavour may build side by side.
+log="$RSM_LOGS/kernel-$FLAVOUR-$KVERSION-build.log"
 mapfile -t KMAKE < <(rsm_kmake_args)
 # C objects through ccache (its own directory in the cache): a tree of the other flavour or
 # version recompiles only the C files whose preprocessed source changed. Rust objects are not
 # cached (Kbuild rebuilds every Rust crate when the configuration changes).
 # Depend mode: a miss is hashed from the compiler's own dependency file (Kbuild's -MMD) instead
 # of a second, preprocessing run of the compiler.
+# This build's hits and misses go to its own statistics log (the cache's counters are shared by
+# builds running side by side).
 export CCACHE_DIR="$RSM_CACHE/ccache" CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_BASEDIR="$RSM_CACHE" CCACHE_DEPEND=1
+export CCACHE_STATSLOG="$OUT/.ccache-stats.log"
+rm -f "$CCACHE_STATSLOG"
 KMAKE+=("CC=ccache clang$RSM_LLVM_SUFFIX")
 kmake() { make -C "$SRC" O="$OUT" "${KMAKE[@]}" "$@"; }
 
@@ -149,7 +154,6 @@ fi
 CONFIG=$( { grep '^CONFIG_' "$OUT/.config"; toolchain; } | sha256sum | cut -c1-16)
 
 start=$(date +%s)
-ccache --zero-stats >/dev/null 2>&1 || true
 # Progress: compiles done against the last from-scratch build of this flavour (its count and
 # time, kept in .last-build-FLAVOUR); the time left at the pace of this build so far.
 last="$RSM_CACHE/kernel/.last-build-$FLAVOUR"
@@ -175,7 +179,7 @@ done
 wait "$pid" || rsm_die "kernel ($FLAVOUR): build failed" "$log"
 secs=$(( $(date +%s) - start ))
 n=$(compiles)
-ccache_stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" {h += $2} $1 == "cache_miss" {m = $2} END {printf "%d hits, %d misses", h, m}')
+ccache_stats=$(awk '$0 == "direct_cache_hit" || $0 == "preprocessed_cache_hit" {h++} $0 == "cache_miss" {m++} END {printf "%d hits, %d misses", h, m}' "$CCACHE_STATSLOG" 2>/dev/null)
 # shellcheck disable=SC2015 # rsm_die when any of the files is missing, as meant.
 [ -f "$OUT/arch/x86/boot/bzImage" ] && [ -f "$OUT/rust/libkernel.rmeta" ] && [ -f "$OUT/Module.symvers" ] \
     || rsm_die "kernel ($FLAVOUR): build finished without bzImage/libkernel.rmeta/Module.symvers" "$log"
