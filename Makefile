@@ -78,7 +78,7 @@ soak:
 	RSM_PLAN=soak bash scripts/test.sh debug
 
 bench:
-	bash scripts/bench.sh
+	$(if $(KREL),RSM_DEBIAN_KREL=$(KREL)) bash scripts/bench.sh $(if $(filter debian,$(KERNEL)),debian,normal)
 
 mutants:
 	bash scripts/mutants.sh

@@ -2,12 +2,20 @@
 # Installs everything rust_sockmod needs on a Debian 12 host. Idempotent: when all is present it
 # only checks and changes nothing. The host's apt sources are never modified: packages come
 # through a private sources list and list directory under the cache.
-#   usage: setup.sh [debian]   (debian: only what runs Debian's own kernel needs — the VM,
-#   userspace_test and debootstrap; no kernel toolchain, which the chroot brings)
+#   usage: setup.sh [all|debian] [--bench]   (debian: only what runs Debian's own kernel needs —
+#   the VM, userspace_test and debootstrap; no kernel toolchain, which the chroot brings;
+#   --bench: also bpftrace, the peer make bench measures beside the census)
 source "$(dirname "$0")/lib/lib.sh"
 source "$RSM_ROOT/scripts/lib/apt.sh"
 
-FOR=${1:-all}
+FOR=all; BENCH=""
+for arg in "$@"; do
+    case $arg in
+        all|debian) FOR=$arg ;;
+        --bench) BENCH=1 ;;
+        *) rsm_die "setup: unknown argument '$arg' (usage: setup.sh [all|debian] [--bench])" ;;
+    esac
+done
 # What the VM suite and userspace_test need on any kernel.
 PKGS=(qemu-system-x86 udev cpio kmod iproute2 make python3-venv xz-utils busybox-static
       libcap2-bin passwd util-linux procps less binutils debootstrap)
@@ -19,6 +27,8 @@ PKGS=(qemu-system-x86 udev cpio kmod iproute2 make python3-venv xz-utils busybox
 # cargo (for bindgen-cli and userspace_test): the host's if it has one (rustup's here), else
 # Debian's, matched to rustc-web.
 command -v cargo >/dev/null || PKGS+=(cargo-web)
+# bookworm's bpftrace (0.17): what a user would reach for to keep the census's table (make bench).
+[ -z "$BENCH" ] || PKGS+=(bpftrace)
 # qemu-system-x86 must match the host's qemu-utils (Debian 12 machines here carry the
 # bookworm-backports build), so qemu comes from bookworm-backports.
 BPO_PKGS=(qemu-system-x86 qemu-utils)

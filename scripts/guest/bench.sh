@@ -14,49 +14,72 @@ KMSG_LOG="$OUT/kmsg-bench.log"
 source "$ROOT/scripts/guest/dmesg-check.sh"
 kmsg_start
 LIVE=${RSM_BENCH_LIVE:-100000}
-insmod "$ROOT/rust_sockmod.ko" max_sockets=$((LIVE + 1000)) census_max=$((LIVE + 1000))
+# RSM_BENCH_PARTS: which benchmarks (default all); a part not run is null in bench.json.
+PARTS=" ${RSM_BENCH_PARTS:-scale bench netns-exit threads census} "
+part() { [[ "$PARTS" == *" $1 "* ]]; }
+insmod "${RSM_KO:-$ROOT/rust_sockmod.ko}" max_sockets=$((LIVE + 1000)) census_max=$((LIVE + 1000))
 for _ in $(seq 50); do [ -c /dev/rust_sockmod ] && break; sleep 0.1; done
 ulimit -n 4096
 echo "# scale: kernel $(uname -r) (linux-source ${RSM_KVERSION:-?}), $(nproc) cpus, TCG unless RSM_KVM=1"
-"$UT" scale --small 10 --big "$LIVE" --pairs 2000 --rounds 5 --json-out "$OUT/scale.json"
-for kind in "inet dgram udp" "inet stream tcp" "unix stream 0"; do
+part scale && "$UT" scale --small 10 --big "$LIVE" --pairs 2000 --rounds 5 --json-out "$OUT/scale.json"
+part bench && for kind in "inet dgram udp" "inet stream tcp" "unix stream 0"; do
     echo
     echo "# bench: $kind"
     # shellcheck disable=SC2086
     "$UT" bench $kind --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 \
         --svg "$OUT/bench-${kind// /-}.svg" --json-out "$OUT/bench-${kind// /-}.json"
 done
+if part netns-exit; then
+    echo
+    echo "# netns-exit: teardown of a netns with 1 kernel socket, 10 vs $LIVE other live sockets"
+    "$UT" netns-exit --small 10 --big "$LIVE" --rounds 5 --json-out "$OUT/netns-exit.json"
+fi
+if part threads; then
+    echo
+    echo "# threads: inet dgram udp, 2 threads against 1"
+    "$UT" threads inet dgram udp --threads 2 --iterations 5000 --rounds 15 --json-out "$OUT/threads.json"
+fi
+peer_why="the census part was not run (RSM_BENCH_PARTS)"
+part census && {
 echo
-echo "# netns-exit: teardown of a netns with 1 kernel socket, 10 vs $LIVE other live sockets"
-"$UT" netns-exit --small 10 --big "$LIVE" --rounds 5 --json-out "$OUT/netns-exit.json"
-echo
-echo "# threads: inet dgram udp, 2 threads against 1"
-"$UT" threads inet dgram udp --threads 2 --iterations 5000 --rounds 15 --json-out "$OUT/threads.json"
-echo
-echo "# census: socket()+close() and the raw kernel loop, census off and on (room for $((LIVE + 1000)))"
-"$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 --json-out "$OUT/census.json"
+echo "# census: socket()+close() and the raw kernel loop, census off and on (room for $((LIVE + 1000))), and bpftrace keeping the same table (scripts/guest/census-peer.bt)"
+# bpftrace's reason when it cannot run here (its first error line), in bench.json.
+peer_why=""
+if ! command -v bpftrace >/dev/null; then
+    peer_why="bpftrace is not installed (make bench installs it: setup.sh --bench)"
+elif ! "$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 \
+        --bpftrace "$ROOT/scripts/guest/census-peer.bt" --json-out "$OUT/census.json" 2> "$OUT/census-bench.err"; then
+    peer_why=$(grep -m1 . "$OUT/census-bench.err" || echo "census-bench --bpftrace failed without a message")
+    echo "# census-bench with bpftrace failed: $peer_why"
+fi
+[ -z "$peer_why" ] || "$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 --json-out "$OUT/census.json"
+}
 # The headline figures in one file (the keys are fixed; "live" says what "100k" was).
-python3 - "$OUT" "$LIVE" "$(uname -r)" <<'EOF_PY'
+python3 - "$OUT" "$LIVE" "$(uname -r)" "$peer_why" <<'EOF_PY'
 import json, sys
-out, live, kernel = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out, live, kernel, peer_why = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def load(name):
-    with open(f"{out}/{name}.json") as f:
-        return json.load(f)
+    try:
+        with open(f"{out}/{name}.json") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}  # a part RSM_BENCH_PARTS left out: its figures are null
 kinds = {"tcp": "inet-stream-tcp", "udp": "inet-dgram-udp", "unix": "unix-stream-0"}
 summary = {
-    "bookkeeping_over_raw": {k: load(f"bench-{f}")["bookkeeping_over_raw"] for k, f in kinds.items()},
-    "threads2_over_threads1": load("threads")["threads2_over_threads1"],
-    "netns_exit_100k_over_10": load("netns-exit")["netns_exit_big_over_small"],
-    "scale_100k_over_10": load("scale")["ratio_big_over_small"],
+    "bookkeeping_over_raw": {k: load(f"bench-{f}").get("bookkeeping_over_raw") for k, f in kinds.items()},
+    "threads2_over_threads1": load("threads").get("threads2_over_threads1"),
+    "netns_exit_100k_over_10": load("netns-exit").get("netns_exit_big_over_small"),
+    "scale_100k_over_10": load("scale").get("ratio_big_over_small"),
     "census_on_over_off": {
-        "syscall": load("census")["syscall_on_over_off"],
-        "kernel": load("census")["kernel_on_over_off"],
-        # The peer a user would reach for cannot run here: the test kernel is built without
-        # CONFIG_BPF_SYSCALL (kconfig/base.config is lean), and bpftrace is not installed.
-        "bpftrace_syscall": None,
+        "syscall": load("census").get("syscall_on_over_off"),
+        "kernel": load("census").get("kernel_on_over_off"),
+        # The peer a user would reach for, in the same run: null, and why, when it could not run.
+        "bpftrace_syscall": (load("census").get("bpftrace") or {}).get("syscall_on_over_off"),
+        "bpftrace_kernel": (load("census").get("bpftrace") or {}).get("kernel_on_over_off"),
     },
-    "census_bytes_per_entry": load("census")["bytes_per_entry"],
-    "census_memory_bytes": load("census")["memory_bytes"],
+    "bpftrace": (load("census").get("bpftrace") or {}).get("version") or f"not run: {peer_why}",
+    "census_bytes_per_entry": load("census").get("bytes_per_entry"),
+    "census_memory_bytes": load("census").get("memory_bytes"),
     "kernel": kernel,
     "live": live,
 }

@@ -130,7 +130,8 @@ enum Cmd {
     Census(cmd::census::Args),
     /// What the kernel socket census costs: socket()+close() and the module's raw
     /// sock_create_kern()+sock_release() loop with the census off and on, alternating rounds;
-    /// ratios of medians (`census_on_over_off`). Leaves the census off.
+    /// ratios of medians (`census_on_over_off`); with --bpftrace, the same loops with a bpftrace
+    /// script keeping its own table instead. Leaves the census off.
     CensusBench(cmd::census_bench::Args),
     /// Check the ioctl interface against the real device (TAP output).
     Devtest(cmd::devtest::Args),

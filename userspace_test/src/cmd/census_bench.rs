@@ -12,6 +12,9 @@ pub struct Args {
     pub iterations: usize,
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
+    /// Also measure a bpftrace process running this script (census off) in every round.
+    #[arg(long, value_name = "SCRIPT")]
+    pub bpftrace: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub out: Output,
 }
@@ -21,10 +24,11 @@ pub fn run(args: Args, g: &Global) -> Result<(), Error> {
     let Args {
         iterations,
         rounds,
+        bpftrace,
         out,
     } = args;
     let dev = g.open_device()?;
-    let r =
-        census_bench::run(&dev, iterations, rounds).map_err(|e| bench_failed("census-bench", e))?;
+    let r = census_bench::run(&dev, iterations, rounds, bpftrace.as_deref())
+        .map_err(|e| bench_failed("census-bench", e))?;
     out.emit(&r, "census-bench", || census_bench::print(&r))
 }
