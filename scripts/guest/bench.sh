@@ -45,14 +45,14 @@ echo
 echo "# census: socket()+close() and the raw kernel loop, census off and on (room for $((LIVE + 1000))), and bpftrace keeping the same table (scripts/guest/census-peer.bt)"
 # bpftrace's reason when it cannot run here (its first error line), in bench.json.
 peer_why=""
+census_bench=("$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 --json-out "$OUT/census.json")
 if ! command -v bpftrace >/dev/null; then
     peer_why="bpftrace is not installed (make bench installs it: setup.sh --bench)"
-elif ! "$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 \
-        --bpftrace "$ROOT/scripts/guest/census-peer.bt" --json-out "$OUT/census.json" 2> "$OUT/census-bench.err"; then
+elif ! "${census_bench[@]}" --bpftrace "$ROOT/scripts/guest/census-peer.bt" 2> "$OUT/census-bench.err"; then
     peer_why=$(grep -m1 . "$OUT/census-bench.err" || echo "census-bench --bpftrace failed without a message")
     echo "# census-bench with bpftrace failed: $peer_why"
 fi
-[ -z "$peer_why" ] || "$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 --json-out "$OUT/census.json"
+[ -z "$peer_why" ] || "${census_bench[@]}"
 }
 # The headline figures in one file (the keys are fixed; "live" says what "100k" was).
 python3 - "$OUT" "$LIVE" "$(uname -r)" "$peer_why" <<'EOF_PY'

@@ -161,8 +161,8 @@ fn peer_stop(mut p: PeerRun) -> Result<(u64, u64), BenchError> {
     })
 }
 
-/// `@created` and `@destroyed` from what census-peer.bt printed when it stopped; None when
-/// either is missing (a count map that never fired is not printed: nothing was recorded).
+/// `@created` and `@destroyed` from what census-peer.bt printed when it stopped (bpftrace
+/// prints every map at exit); None when either is missing or not a number.
 fn peer_counters(lines: &[String]) -> Option<(u64, u64)> {
     let num = |k: &str| {
         lines
@@ -192,6 +192,19 @@ fn census_memory(dev: &Device) -> Result<(u64, u64), BenchError> {
     Ok((num("memory_bytes"), num("max")))
 }
 
+/// Refuses a bpftrace run that did not record and remove all `n` kernel sockets made under it:
+/// its cost would not be that of keeping the census's table.
+fn peer_covers(script: &Path, (c, d): (u64, u64), n: usize) -> Result<(), BenchError> {
+    if c < n as u64 || d < n as u64 {
+        return Err(BenchError::Usage(format!(
+            "bpftrace recorded {c} and removed {d} of {n} kernel sockets: \
+             {} does not keep the census's table",
+            script.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Kernel sockets the gate check makes, and user sockets it makes apart.
 const PEER_CHECK: usize = 50;
 
@@ -206,14 +219,7 @@ fn peer_check(
 ) -> Result<(), BenchError> {
     let p = peer_start(script)?;
     kernel_loop(dev, af, ty, proto, RSM_BENCH_RAW, PEER_CHECK)?;
-    let (c, d) = peer_stop(p)?;
-    if c < PEER_CHECK as u64 || d < PEER_CHECK as u64 {
-        return Err(BenchError::Usage(format!(
-            "bpftrace recorded {c} and removed {d} of {PEER_CHECK} kernel sockets: \
-             {} does not keep the census's table",
-            script.display()
-        )));
-    }
+    peer_covers(script, peer_stop(p)?, PEER_CHECK)?;
     let p = peer_start(script)?;
     user_loop(af, ty, proto, PEER_CHECK)?;
     let (c, _) = peer_stop(p)?;
@@ -276,40 +282,30 @@ pub fn run(
             if k == 1 {
                 memory = census_memory(dev)?;
             }
-            if let Some(p) = peer {
+            if let (Some(p), Some(script)) = (peer, bpftrace) {
                 let (c, d) = peer_stop(p)?;
-                // Its table must have seen the kernel loop's sockets, made and gone, or its
-                // cost is not that of keeping the census's table.
-                if c < iterations as u64 || d < iterations as u64 {
-                    return Err(BenchError::Usage(format!(
-                        "bpftrace recorded {c} kernel sockets and removed {d} in a round whose \
-                         kernel loop made and released {iterations}: its table is not the census's"
-                    )));
-                }
+                peer_covers(script, (c, d), iterations)?;
                 created += c;
                 destroyed += d;
             }
         }
     }
     toggle(false)?;
+    // The medians of each state (a state not measured has none: 0).
+    let [s0, s1, s2] = sys.map(|v| if v.is_empty() { 0 } else { median(v) });
+    let [k0, k1, k2] = ker.map(|v| if v.is_empty() { 0 } else { median(v) });
     let peer = match bpftrace {
-        Some(_) => {
-            let (s2, k2) = (median(sys[2].clone()), median(ker[2].clone()));
-            let (s0, k0) = (median(sys[0].clone()), median(ker[0].clone()));
-            Some(Peer {
-                version: peer_version()?,
-                syscall_ns: s2,
-                kernel_ns: k2,
-                syscall_on_over_off: s2 as f64 / s0.max(1) as f64,
-                kernel_on_over_off: k2 as f64 / k0.max(1) as f64,
-                created,
-                destroyed,
-            })
-        }
+        Some(_) => Some(Peer {
+            version: peer_version()?,
+            syscall_ns: s2,
+            kernel_ns: k2,
+            syscall_on_over_off: s2 as f64 / s0.max(1) as f64,
+            kernel_on_over_off: k2 as f64 / k0.max(1) as f64,
+            created,
+            destroyed,
+        }),
         None => None,
     };
-    let [s0, s1, _] = sys.map(|v| if v.is_empty() { 0 } else { median(v) });
-    let [k0, k1, _] = ker.map(|v| if v.is_empty() { 0 } else { median(v) });
     Ok(CensusBench {
         iterations,
         rounds,
@@ -384,8 +380,7 @@ mod tests {
     }
 
     #[test]
-    fn a_peer_that_recorded_nothing_has_no_counters() {
-        // A count map that never fired is not printed at all.
+    fn output_without_both_counters_gives_none() {
         assert_eq!(peer_counters(&lines("\n@destroyed: 5\n")), None);
         assert_eq!(peer_counters(&lines("Attaching 5 probes...\n")), None);
         assert_eq!(
