@@ -51,6 +51,8 @@
 #include <linux/mutex.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/sock_diag.h>
 #include <linux/spinlock.h>
@@ -205,14 +207,16 @@ static void census_unlink(struct census_entry *e)
 }
 
 /*
- * Records @sk, made by the call chain @frames (or a clone of @parent), in the table
- * (census_lock not held; any context).
+ * Records @sk, made by the call chain @frames (or a clone of @parent), in the table; @known is
+ * the chain's site when the caller already knows it (a memo hit), else -1. Returns the site
+ * the sock was recorded under, or -1 if it was not recorded (census_lock not held; any context).
  */
-static void census_insert(struct sock *sk, const unsigned long *frames, unsigned int nr,
-			  struct sock *parent)
+static int census_insert(struct sock *sk, const unsigned long *frames, unsigned int nr,
+			 struct sock *parent, int known)
 {
 	struct census_entry *e, *p;
 	unsigned long flags;
+	int ret = -1;
 	u16 site = 0;
 
 	spin_lock_irqsave(&census_lock, flags);
@@ -237,8 +241,9 @@ static void census_insert(struct sock *sk, const unsigned long *frames, unsigned
 		p = census_find(parent);
 		site = p ? p->site : 0;
 	} else {
-		site = census_site_of(frames, nr);
+		site = known > 0 ? known : census_site_of(frames, nr);
 	}
+	ret = site;
 	census_sites[site].created++;
 	e = hlist_entry(census_free.first, struct census_entry, node);
 	hlist_del(&e->node);
@@ -260,43 +265,193 @@ static void census_insert(struct sock *sk, const unsigned long *frames, unsigned
 	trace_kernel_socket_create(sock_net(sk)->ns.inum, sk->sk_family, e->seq, e->pid);
 out:
 	spin_unlock_irqrestore(&census_lock, flags);
+	return ret;
 }
 
-/*
- * Saves the return addresses from the probed function on into @out (CENSUS_STACK entries).
- * With ORC (x86), the unwinder starts from the probe's registers, so the probe's own frames
- * (handler, kprobe and ftrace trampolines) are neither walked nor kept, and it stops after
- * the frames a site keeps: the walk is what a kernel socket pays (docs/census.md). The first
- * entry is regs->ip, inside the probed function. Other unwinders: stack_trace_save from the
- * handler, its own frames first.
- */
-static unsigned int census_stack(struct pt_regs *regs, unsigned long *out)
-{
 #if defined(CONFIG_X86) && defined(CONFIG_UNWINDER_ORC)
-	const unsigned int max = RSM_CENSUS_FRAMES + 1;
+/*
+ * Saves the return addresses above the probed function (up to RSM_CENSUS_FRAMES) into
+ * @frames, and into @slots where on the stack each was read. The unwinder starts from the
+ * probe's registers, so the probe's own frames (handler, ftrace trampolines) are neither
+ * walked nor kept, and it stops after the frames a site keeps: this walk is most of what a
+ * kernel socket costs (docs/census.md). *@memo_ok says whether the chain can be memoised:
+ * task context, every address read from a slot of the current task's stack above @regs->sp
+ * (no exception frame, no return trampoline of a kretprobe or the function graph tracer in
+ * between).
+ */
+static unsigned int census_walk(struct pt_regs *regs, unsigned long *frames,
+				unsigned long **slots, bool *memo_ok)
+{
+	unsigned long top = (unsigned long)task_stack_page(current) + THREAD_SIZE;
+	unsigned long addr, prev = regs->ip, *slot;
 	struct unwind_state state;
 	unsigned int n = 0;
-	unsigned long addr;
 
-	out[n++] = regs->ip;
-	for (unwind_start(&state, current, regs, NULL); !unwind_done(&state) && n < max;
-	     unwind_next_frame(&state)) {
+	*memo_ok = in_task();
+	for (unwind_start(&state, current, regs, NULL);
+	     !unwind_done(&state) && n < RSM_CENSUS_FRAMES; unwind_next_frame(&state)) {
 		addr = unwind_get_return_address(&state);
 		if (!addr)
 			break;
-		if (addr != out[n - 1])
-			out[n++] = addr;
+		/* The first state is the probed function itself (regs->ip). */
+		if (addr == prev)
+			continue;
+		slot = state.regs ? NULL : (unsigned long *)state.sp - 1;
+		if (!slot || (unsigned long)slot < regs->sp || (unsigned long)(slot + 1) > top ||
+		    READ_ONCE_NOCHECK(*slot) != addr)
+			*memo_ok = false;
+		slots[n] = slot;
+		frames[n++] = addr;
+		prev = addr;
 	}
 	return n;
-#else
-	return stack_trace_save(out, CENSUS_STACK, 0);
-#endif
+}
+
+/* One memo hit in this many is walked anyway and compared (the memo's audit). */
+#define CENSUS_AUDIT 64
+
+/*
+ * The last chain a CPU walked in task context, and where its return addresses were read
+ * from. A creation by the same task at the same stack pointer whose slots still hold the same
+ * return addresses has the same chain: with ORC, a frame's size is a function of its return
+ * address (the kernel has no variable-length arrays or alloca), so each slot found by the walk
+ * is again where the next return address is, and the walk would read exactly these values.
+ * The exception is a caller that realigns its stack (a frame-pointer-based ORC frame): another
+ * path reaching the same stack pointer through it, with the old return address left in its
+ * padding, would be taken for the memoised one; the audit below is there for that. A hit is
+ * a loop creating sockets from one place, where the walk was most of the cost; it is
+ * recorded and used only in task context, on the CPU it was recorded on, with preemption
+ * disabled (every fprobe handler is), so it needs no lock. One hit in CENSUS_AUDIT is
+ * walked anyway and compared: a difference is counted (`memo_wrong`, which tests require to
+ * stay 0) and the walk's chain is used.
+ */
+struct census_memo {
+	const struct task_struct *task;
+	unsigned long sp;
+	u64 gen;			/* census_gen when it was recorded */
+	unsigned long *slots[RSM_CENSUS_FRAMES];
+	unsigned long frames[RSM_CENSUS_FRAMES];
+	unsigned int nr;
+	int site;
+	u64 hits, audits, wrong;	/* read by rsm_census_totals() from any CPU */
+};
+
+static DEFINE_PER_CPU(struct census_memo, census_memo);
+/* Which start of the census a memo belongs to: its site index means nothing in another. */
+static u64 census_gen;
+
+/* Whether @m holds the chain of a creation at @regs (task context, preemption disabled). */
+static bool census_memo_match(const struct census_memo *m, const struct pt_regs *regs)
+{
+	unsigned long top = (unsigned long)task_stack_page(current) + THREAD_SIZE;
+	unsigned int i;
+
+	if (m->gen != census_gen || m->task != current || m->sp != regs->sp || !m->nr)
+		return false;
+	for (i = 0; i < m->nr; i++) {
+		/*
+		 * Read only inside the current task's stack, above the probe's stack pointer; as
+		 * the unwinder reads it (NOCHECK): after another path, a slot may lie in a live
+		 * frame's KASAN redzone, which is stack memory all the same.
+		 */
+		if ((unsigned long)m->slots[i] < regs->sp || (unsigned long)(m->slots[i] + 1) > top)
+			return false;
+		if (READ_ONCE_NOCHECK(*m->slots[i]) != m->frames[i])
+			return false;
+	}
+	return true;
 }
 
 /*
- * The frames above the probed function at @fn, from @stack (@nr entries, as census_stack()
- * saved them: maybe the handler's and the probe core's frames, then one inside @fn's first
- * bytes, then its caller). Returns how many were copied to @out.
+ * sock_init_data_uid(sock, sk, uid): every family's create function initialises its new sock
+ * here (sock_init_data() wraps it), in the function that called sk_alloc(), before anything
+ * can free it. A kernel sock (sk_kern_sock, set by sk_alloc(..., kern=1)) is recorded with the
+ * call chain above; a user sock costs this test. An entry probe, so no return probe (a
+ * kretprobe on sk_alloc cost every socket on the host its return trampoline).
+ */
+static int census_init_entry(struct fprobe *fp, unsigned long ip, unsigned long ret_ip,
+			     struct ftrace_regs *fregs, void *data)
+{
+	struct sock *sk = (struct sock *)ftrace_regs_get_argument(fregs, 1);
+	unsigned long frames[RSM_CENSUS_FRAMES], *slots[RSM_CENSUS_FRAMES];
+	struct census_memo *m = NULL;
+	struct pt_regs tmp, *regs;
+	bool memo_ok, audit = false;
+	unsigned int nr;
+	int site;
+
+	if (!sk || !sk->sk_kern_sock)
+		return 0;
+	regs = ftrace_partial_regs(fregs, &tmp);
+	if (in_task()) {
+		m = this_cpu_ptr(&census_memo);
+		if (census_memo_match(m, regs)) {
+			WRITE_ONCE(m->hits, m->hits + 1);
+			if (m->hits % CENSUS_AUDIT) {
+				census_insert(sk, m->frames, m->nr, NULL, m->site);
+				return 0;
+			}
+			audit = true;
+		}
+	}
+	nr = census_walk(regs, frames, slots, &memo_ok);
+	if (audit) {
+		WRITE_ONCE(m->audits, m->audits + 1);
+		if (nr != m->nr || memcmp(frames, m->frames, nr * sizeof(*frames))) {
+			WRITE_ONCE(m->wrong, m->wrong + 1);
+			pr_warn_ratelimited("rust_sockmod: census: a memoised chain differs from the walk (%pS)\n",
+					    (void *)frames[0]);
+		}
+	}
+	site = census_insert(sk, frames, nr, NULL, -1);
+	if (m) {
+		/* Site 0 is "unknown" (the site table full): that goes on through the walk. */
+		m->nr = 0;
+		if (memo_ok && site > 0 && nr) {
+			m->task = current;
+			m->sp = regs->sp;
+			m->gen = census_gen;
+			memcpy(m->slots, slots, nr * sizeof(*slots));
+			memcpy(m->frames, frames, nr * sizeof(*frames));
+			m->site = site;
+			m->nr = nr;
+		}
+	}
+	return 0;
+}
+
+/* The memo's counters, summed over CPUs (racy reads of counters: a report, not a decision). */
+static void census_memo_totals(struct rsm_census_totals *t)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct census_memo *m = per_cpu_ptr(&census_memo, cpu);
+
+		t->memo_hits += READ_ONCE(m->hits);
+		t->memo_audits += READ_ONCE(m->audits);
+		t->memo_wrong += READ_ONCE(m->wrong);
+	}
+}
+
+/* Starts the memos afresh: a new census's sites and counters (census_mutex held, probes off). */
+static void census_memo_reset(void)
+{
+	int cpu;
+
+	census_gen++;
+	for_each_possible_cpu(cpu) {
+		struct census_memo *m = per_cpu_ptr(&census_memo, cpu);
+
+		m->nr = 0;
+		m->hits = m->audits = m->wrong = 0;
+	}
+}
+#else
+/*
+ * The frames above the probed function at @fn, from @stack (@nr entries, as
+ * stack_trace_save() saved them: the handler's and the probe core's frames, then one inside
+ * @fn's first bytes, then its caller). Returns how many were copied to @out.
  */
 static unsigned int census_chain(const unsigned long *stack, unsigned int nr, unsigned long fn,
 				 unsigned long *out)
@@ -312,28 +467,32 @@ static unsigned int census_chain(const unsigned long *stack, unsigned int nr, un
 }
 
 /*
- * sock_init_data_uid(sock, sk, uid): every family's create function initialises its new sock
- * here (sock_init_data() wraps it), in the function that called sk_alloc(), before anything
- * can free it. A kernel sock (sk_kern_sock, set by sk_alloc(..., kern=1)) is recorded with the
- * call chain above; a user sock costs this test. An entry probe, so no return probe (a
- * kretprobe on sk_alloc cost every socket on the host its return trampoline).
+ * sock_init_data_uid(sock, sk, uid), without ORC: as above, the chain saved by
+ * stack_trace_save() from the handler (its own frames first), walked every time.
  */
 static int census_init_entry(struct fprobe *fp, unsigned long ip, unsigned long ret_ip,
 			     struct ftrace_regs *fregs, void *data)
 {
 	struct sock *sk = (struct sock *)ftrace_regs_get_argument(fregs, 1);
 	unsigned long stack[CENSUS_STACK], frames[RSM_CENSUS_FRAMES];
-	struct pt_regs tmp, *regs;
 	unsigned int nr;
 
 	if (!sk || !sk->sk_kern_sock)
 		return 0;
-	regs = ftrace_partial_regs(fregs, &tmp);
-	nr = census_stack(regs, stack);
+	nr = stack_trace_save(stack, CENSUS_STACK, 0);
 	nr = census_chain(stack, nr, ip, frames);
-	census_insert(sk, frames, nr, NULL);
+	census_insert(sk, frames, nr, NULL, -1);
 	return 0;
 }
+
+static void census_memo_totals(struct rsm_census_totals *t)
+{
+}
+
+static void census_memo_reset(void)
+{
+}
+#endif
 
 static struct kretprobe census_rp_clone;
 
@@ -355,7 +514,7 @@ static int census_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct sock *sk = (struct sock *)regs_return_value(regs);
 
 	if (sk)
-		census_insert(sk, NULL, 0, c->parent);
+		census_insert(sk, NULL, 0, c->parent, -1);
 	return 0;
 }
 
@@ -375,9 +534,11 @@ static void census_remove(struct sock *sk)
 	spin_lock_irqsave(&census_lock, flags);
 	e = census_find(sk);
 	if (e) {
-		trace_kernel_socket_destroy(sock_net(sk)->ns.inum, sk->sk_family, sk->sk_type,
-					    sk->sk_protocol, e->seq,
-					    ktime_get_ns() - e->created_ns);
+		/* Guarded: its arguments (a clock read) would be computed with the event off. */
+		if (trace_kernel_socket_destroy_enabled())
+			trace_kernel_socket_destroy(sock_net(sk)->ns.inum, sk->sk_family,
+						    sk->sk_type, sk->sk_protocol, e->seq,
+						    ktime_get_ns() - e->created_ns);
 		census_unlink(e);
 	}
 	spin_unlock_irqrestore(&census_lock, flags);
@@ -507,7 +668,7 @@ int rsm_census_start(u32 max)
 	int err, i;
 	u32 b;
 
-	BUILD_BUG_ON(sizeof(struct rsm_census_totals) != 88);
+	BUILD_BUG_ON(sizeof(struct rsm_census_totals) != 112);
 	BUILD_BUG_ON(sizeof(struct rsm_census_rec) != 96);
 	BUILD_BUG_ON(sizeof(struct rsm_census_site_info) != 248);
 	/* The same offsets as src/census.rs's KUnit test checks on the Rust side. */
@@ -545,6 +706,7 @@ int rsm_census_start(u32 max)
 	strscpy(census_sites[0].creator, "unknown", RSM_CENSUS_NAME);
 	census_sites[0].named = true;
 	census_started_ns = ktime_get_ns();
+	census_memo_reset();
 	census_running = true;
 	spin_unlock_irqrestore(&census_lock, flags);
 
@@ -637,6 +799,7 @@ bool rsm_census_totals(struct rsm_census_totals *t)
 				t->own_attached++;
 	}
 	spin_unlock_irqrestore(&census_lock, flags);
+	census_memo_totals(t);
 	t->missed = census_rp_clone.nmissed + census_rp_clone.kp.nmissed + census_fp_init.nmissed +
 		    census_fp_destruct.nmissed + census_fp_destruct_rcu.nmissed;
 	mutex_unlock(&census_mutex);

@@ -45,6 +45,9 @@ struct Totals {
     max: u64,
     started_ns: u64,
     bytes: u64,
+    memo_hits: u64,
+    memo_audits: u64,
+    memo_wrong: u64,
 }
 
 /// Mirror of `struct rsm_census_rec`: one live kernel socket as the census sees it.
@@ -82,7 +85,7 @@ struct SiteInfo {
     chain: [u8; CHAIN_LEN],
 }
 
-const _: () = assert!(core::mem::size_of::<Totals>() == 88);
+const _: () = assert!(core::mem::size_of::<Totals>() == 112);
 const _: () = assert!(core::mem::size_of::<Rec>() == 96);
 const _: () = assert!(core::mem::size_of::<SiteInfo>() == 248);
 
@@ -394,7 +397,8 @@ fn header(v: &View, out: &mut TextBuf) -> fmt::Result {
     write!(
         out,
         "# census: on since_ms={} (sockets created before it started are not known)\n\
-         census_totals live={} created={} destroyed={} dropped={} missed={} sites={} sites_full={} max={} memory_bytes={}\n",
+         census_totals live={} created={} destroyed={} dropped={} missed={} sites={} sites_full={} max={} memory_bytes={} \
+         memo_hits={} memo_audits={} memo_wrong={}\n",
         t.started_ns / 1_000_000,
         t.live,
         t.created,
@@ -405,6 +409,9 @@ fn header(v: &View, out: &mut TextBuf) -> fmt::Result {
         t.sites_full,
         t.max,
         t.bytes,
+        t.memo_hits,
+        t.memo_audits,
+        t.memo_wrong,
     )?;
     match v.check {
         Check::Ok(n) => writeln!(out, "census_check own={n} table={n} result=ok"),

@@ -61,6 +61,9 @@ struct rsm_census_totals {
 	u64 max;
 	u64 started_ns;
 	u64 bytes;		/* the census's own memory */
+	u64 memo_hits;		/* creations whose chain came from the memo, not a walk */
+	u64 memo_audits;	/* memo hits walked anyway and compared */
+	u64 memo_wrong;		/* audits where the walk gave another chain (must stay 0) */
 };
 
 struct rsm_census_rec {

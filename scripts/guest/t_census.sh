@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2016 # the bash -c scripts below expand their own arguments.
-# plan: 40
+# plan: 42
 # The kernel socket census (docs/census.md): the kernel's own sockets of a fresh netns, of
 # WireGuard and VXLAN devices and of rust_sockmod, each with its creator; the join with ss;
 # the teardown auditor (a hold socket pins a deleted netns); the cross-check; tracepoints;
@@ -46,6 +46,18 @@ own_ino=$(field ino <<<"$own"); own_ck=$(field cookie <<<"$own")
 check "rust_sockmod's own create: creator rust_sockmod:FreshSocket::create, the module's ino and cookie" \
     grep -qE "^kernel_socket .* netns=$X .* ino=$own_ino cookie=$own_ck .*creator=rust_sockmod:FreshSocket::create " "$DEV"
 check "cross-check: own=1 table=1 result=ok" grep -q '^census_check own=1 table=1 result=ok$' "$DEV"
+
+# The memo (docs/census.md): the module's bench loops make a few thousand kernel sockets from a
+# few places in one task. Most chains must come from the memo, one hit in 64 walked again and
+# compared, and no comparison may differ (a memo that ignored a changed return address would).
+ctotals() { grep -m1 "^census_totals" "$DEV"; }
+t0=$(ctotals)
+"$UT" bench --iterations 300 --rounds 1 inet dgram udp > "$OUT/census-bench-memo.txt" 2>&1 || diag < "$OUT/census-bench-memo.txt"
+t1=$(ctotals)
+delta() { echo $(( $(field "$1" <<<"$t1") - $(field "$1" <<<"$t0") )); }
+made=$(delta created); hits=$(delta memo_hits); audits=$(delta memo_audits)
+check "memo: of the bench's $made kernel sockets (at least 600), $hits from the memo (at least 90%), $audits audited (at least hits/64 - 1), none wrong" \
+    test "$made" -ge 600 -a $((hits * 10)) -ge $((made * 9)) -a "$audits" -ge $((hits / 64 - 1)) -a "$(field memo_wrong <<<"$t1")" = 0
 
 ip -n rsm_cx link set lo up
 ip -n rsm_cx link add wg0 type wireguard && ip -n rsm_cx link set wg0 up
@@ -149,18 +161,20 @@ fi
 # oopses on it (or hangs behind the oopsed reader), or the cross-check counts it. With kprobes
 # on the destructors, the 7th seed hung the guest that way.
 old_modprobe=$(cat /proc/sys/kernel/modprobe); echo > /proc/sys/kernel/modprobe
-fuzz_bad=0; reads_bad=0; on_after=0
+fuzz_bad=0; reads_bad=0; on_after=0; memo_wrong=0
 for seed in $(seq 20261124 20261133); do
     cmd "census on"
     "$UT" fuzz --seed "$seed" --count 3000 > "$OUT/census-fuzz.txt" 2>&1 || { fuzz_bad=$((fuzz_bad + 1)); diag < "$OUT/census-fuzz.txt"; }
     cmd "release all"
     r=$(cat "$DEV") && grep -qE "^census_check own=[0-9]+ table=[0-9]+ result=ok$|^# census: off$" <<<"$r" || reads_bad=$((reads_bad + 1))
     grep -q "^# census: on" <<<"$r" && on_after=$((on_after + 1))
+    w=$(grep -m1 '^census_totals' <<<"$r" | field memo_wrong); memo_wrong=$((memo_wrong + ${w:-0}))
 done
 echo "$old_modprobe" > /proc/sys/kernel/modprobe
 check "churn: 10 x 3000 fuzz inputs as root with the census on, every result documented" test "$fuzz_bad" = 0
 check "churn: every report after them read whole, the cross-check ok (census on after $on_after of 10, at least 5)" \
     test "$reads_bad" = 0 -a "$on_after" -ge 5
+check "churn: no memo audit differed from its walk" test "$memo_wrong" = 0
 check "cross-check: no read of this part said MISMATCH" test "$mismatches" = 0
 
 # Bad input and permissions.
