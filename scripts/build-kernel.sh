@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the Rust-enabled test kernel and prints its build directory on stdout
-# (also linked as $RSM_CACHE/kernel/FLAVOUR).   usage: [KVER=...] build-kernel.sh [normal|debug]
+# (the default series also linked as $RSM_CACHE/kernel/FLAVOUR, what a bare `make` builds
+# against; a KVER build leaves that link alone).   usage: [KVER=...] build-kernel.sh [normal|debug]
 # One build directory per flavour and kernel version, reused (incremental Kbuild) when the
 # config fragments or the toolchain change; it counts as built only while it carries the
 # .complete mark, which records the inputs and the hash of the resulting .config.
@@ -101,13 +102,16 @@ toolchain() { clang-22 --version | head -1; "$RSM_RUSTC" --version; "$RSM_BINDGE
 INPUTS=$( { echo "$KVERSION tinyconfig"; grep -h '^CONFIG_' "${FRAGS[@]}"; toolchain; } | sha256sum | cut -c1-16)
 OUT="$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION"
 LINK=$(rsm_kernel_link "$FLAVOUR")
+# link: points kernel/FLAVOUR at this tree, for the default series only: CI builds KVER=7.2
+# beside 7.3, and a bare `make` afterwards must not build against whichever finished last.
+link() { [ -n "${KVER:-}" ] || ln -sfn "$OUT" "$LINK"; }
 # Trees of the earlier layout (one directory per key: FLAVOUR-VERSION-KEY) are superseded.
 for d in "$RSM_CACHE/kernel/builds/$FLAVOUR-$KVERSION"-*; do
     [ -d "$d" ] && [ -f "$d/.complete" ] && grep -q '^key=' "$d/.complete" && rm -rf "$d"
 done
 
 if [ -f "$OUT/.complete" ] && grep -qxF "inputs=$INPUTS" "$OUT/.complete" && [ -f "$OUT/arch/x86/boot/bzImage" ]; then
-    ln -sfn "$OUT" "$LINK"
+    link
     rsm_log "kernel ($FLAVOUR): cached build $OUT"
     echo "$OUT"
     exit 0
@@ -155,8 +159,9 @@ CONFIG=$( { grep '^CONFIG_' "$OUT/.config"; toolchain; } | sha256sum | cut -c1-1
 
 start=$(date +%s)
 # Progress: compiles done against the last from-scratch build of this flavour (its count and
-# time, kept in .last-build-FLAVOUR); the time left at the pace of this build so far.
-last="$RSM_CACHE/kernel/.last-build-$FLAVOUR"
+# time, kept per tree in .last-build-FLAVOUR-VERSION); the time left at the pace of this build.
+last="$RSM_CACHE/kernel/.last-build-$FLAVOUR-$KVERSION"
+rm -f "$RSM_CACHE/kernel/.last-build-$FLAVOUR"   # the earlier file, shared by every version
 compiles() { grep -cE '^\s+(CC|CC \[M\]|RUSTC|RUSTC \[M\]|AS|BINDGEN)\s' "$log" || true; }
 last_steps=$(sed -n 's/^steps=//p' "$last" 2>/dev/null || true)
 [ -z "$reuse" ] || last_steps=""
@@ -187,6 +192,6 @@ how=$([ -n "$reuse" ] && echo incremental || echo "from scratch")
 { echo "version=$KVERSION"; echo "inputs=$INPUTS"; echo "config=$CONFIG"; echo "build_seconds=$secs"
   echo "build=$how"; echo "compiles=$n"; echo "ccache=$ccache_stats"; } > "$OUT/.complete"
 [ -n "$reuse" ] || { echo "steps=$n"; echo "what=$KVERSION in $(rsm_fmt_secs "$secs")"; } > "$last"
-ln -sfn "$OUT" "$LINK"
+link
 rsm_log "kernel ($FLAVOUR): built $KVERSION $how in $(rsm_fmt_secs "$secs"): $n compiles (ccache: $ccache_stats) -> $OUT"
 echo "$OUT"
