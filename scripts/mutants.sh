@@ -46,6 +46,7 @@ MUTANTS=(
     "census-off-leaves-clone-probe|src/census.c|load census|no probe left registered"
     "census-softirq-destruct-missed|src/census.c|load census|churn: every report after them|vm: the guest crashed"
     "census-removal-gated-on-kern|src/census.c|load census|mptcp: once accepted|vm: the guest crashed"
+    "census-memo-ignores-slots|src/census.c|load census|memo: of the bench's"
     "census-unchecked|src/ops.rs|load census|census off from a user-namespace root: EPERM"
     "clippy-needless-return|src/names.rs|lint|lint: clippy on the module"
     "rustfmt-misformatted|src/stats.rs|lint|lint: rustfmt --check \\(module"
@@ -122,9 +123,9 @@ T
 T
     ;;
     census-rcu-destruct-unprobed) cat <<'T'
-	err = census_register_fprobe(&census_fp_destruct_rcu, "__sk_destruct");
+	err = census_hook(&census_ops_destruct_rcu, "__sk_destruct");
 =====
-	err = census_register_fprobe(&census_fp_destruct_rcu, "sk_destruct");
+	err = census_hook(&census_ops_destruct_rcu, "sk_destruct");
 T
     ;;
     census-own-miscounted) cat <<'T'
@@ -141,11 +142,17 @@ T
     ;;
     census-off-leaves-clone-probe) cat <<'T'
 		unregister_kretprobe(&census_rp_clone);
-		unregister_fprobe(&census_fp_init);
-		unregister_fprobe(&census_fp_destruct_rcu);
+		census_unhook(&census_ops_init);
+		census_unhook(&census_ops_destruct_rcu);
 =====
-		unregister_fprobe(&census_fp_init);
-		unregister_fprobe(&census_fp_destruct_rcu);
+		census_unhook(&census_ops_init);
+		census_unhook(&census_ops_destruct_rcu);
+T
+    ;;
+    census-memo-ignores-slots) cat <<'T'
+		if (READ_ONCE_NOCHECK(*m->slots[i]) != m->frames[i])
+=====
+		if (READ_ONCE_NOCHECK(*m->slots[i]) != m->frames[i] && false)
 T
     ;;
     census-removal-gated-on-kern) cat <<'T'

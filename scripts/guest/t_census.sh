@@ -11,8 +11,8 @@ KPL=/sys/kernel/debug/kprobes/list
 T=/sys/kernel/tracing
 mountpoint -q "$T" || mount -t tracefs nodev "$T"
 # census_probes: how many of the census's probes are registered: the kretprobe on the clone
-# function (kprobes list) and the fprobes on sock_init_data_uid and the destructors (ftrace's
-# enabled functions).
+# function (kprobes list) and the ftrace callbacks on sock_init_data_uid and the destructors
+# (ftrace's enabled functions).
 census_probes() {
     echo $(( $(grep -cE ' (sk_clone|sk_clone_lock)\+' "$KPL") + $(grep -cE '^(sock_init_data_uid|sk_destruct|__sk_destruct) ' "$T/enabled_functions") ))
 }
@@ -48,7 +48,7 @@ check "rust_sockmod's own create: creator rust_sockmod:FreshSocket::create, the 
 check "cross-check: own=1 table=1 result=ok" grep -q '^census_check own=1 table=1 result=ok$' "$DEV"
 
 # The memo (docs/census.md): the module's bench loops make a few thousand kernel sockets from a
-# few places in one task. Most chains must come from the memo, one hit in 64 walked again and
+# few places in one task. Most chains must come from the memo, one hit in 256 walked again and
 # compared, and no comparison may differ (a memo that ignored a changed return address would).
 ctotals() { grep -m1 "^census_totals" "$DEV"; }
 t0=$(ctotals)
@@ -56,8 +56,8 @@ t0=$(ctotals)
 t1=$(ctotals)
 delta() { echo $(( $(field "$1" <<<"$t1") - $(field "$1" <<<"$t0") )); }
 made=$(delta created); hits=$(delta memo_hits); audits=$(delta memo_audits)
-check "memo: of the bench's $made kernel sockets (at least 600), $hits from the memo (at least 90%), $audits audited (at least hits/64 - 1), none wrong" \
-    test "$made" -ge 600 -a $((hits * 10)) -ge $((made * 9)) -a "$audits" -ge $((hits / 64 - 1)) -a "$(field memo_wrong <<<"$t1")" = 0
+check "memo: of the bench's $made kernel sockets (at least 600), $hits from the memo (at least 90%), $audits audited (at least hits/256 - 1), none wrong" \
+    test "$made" -ge 600 -a $((hits * 10)) -ge $((made * 9)) -a "$audits" -ge $((hits / 256 - 1)) -a "$(field memo_wrong <<<"$t1")" = 0
 
 ip -n rsm_cx link set lo up
 ip -n rsm_cx link add wg0 type wireguard && ip -n rsm_cx link set wg0 up
