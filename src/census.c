@@ -35,7 +35,11 @@
  * that function's ftrace trampoline. Counted in guest instructions (QEMU -icount), fprobe's
  * layer was about 75 of the ~160 instructions of a hit (docs/census.md). The callbacks do what
  * fprobe did around its handlers: nothing while RCU is not watching, and ftrace's recursion
- * guard; a hit either refuses is counted in `missed` (fprobe counted neither).
+ * guard. A call either check refuses is counted in `missed` (fprobe counted neither): for any
+ * sock, so an upper bound of the kernel sockets missed. (With another tracer on the same
+ * function, ftrace's list function has a guard of its own, which refuses silently.) A refused
+ * destruction of a sock that may be in the table is worse, a freed sock left there: it is
+ * counted in `lost_destroys`, and from then on the readers no longer look at any entry.
  *
  * Memory: every entry is preallocated when the census starts (process context, GFP_KERNEL);
  * the handlers never allocate and never sleep. When the table is full a creation is counted in
@@ -306,9 +310,14 @@ static unsigned int census_walk(struct pt_regs *regs, unsigned long *frames,
 		addr = unwind_get_return_address(&state);
 		if (!addr)
 			break;
-		/* The first state is the probed function itself (regs->ip). */
-		if (addr == prev)
+		/*
+		 * A function calling itself from one call site: keep the frame once. Its skipped
+		 * slot would not be re-read by the memo, so such a chain is not memoised.
+		 */
+		if (addr == prev) {
+			*memo_ok = false;
 			continue;
+		}
 		slot = state.regs ? NULL : (unsigned long *)state.sp - 1;
 		if (!slot || (unsigned long)slot < regs->sp || (unsigned long)(slot + 1) > top ||
 		    (n && slot <= slots[n - 1]) || READ_ONCE_NOCHECK(*slot) != addr)
@@ -331,11 +340,11 @@ static unsigned int census_walk(struct pt_regs *regs, unsigned long *frames,
  * The last chain a CPU walked in task context, and where its return addresses were read
  * from. A creation by the same task at the same stack pointer whose slots still hold the same
  * return addresses has the same chain: with ORC, a frame's size is a function of its return
- * address (the kernel has no variable-length arrays or alloca), so each slot found by the walk
- * is again where the next return address is, and the walk would read exactly these values.
- * The exception is a caller that realigns its stack (a frame-pointer-based ORC frame): another
- * path reaching the same stack pointer through it, with the old return address left in its
- * padding, would be taken for the memoised one; the audit below is there for that. A hit is
+ * address, so each slot found by the walk is again where the next return address is, and the
+ * walk would read exactly these values. The exceptions are frame-pointer-based ORC frames (a
+ * caller that realigns its stack, or allocas: the random stack offset at syscall entry):
+ * another path reaching the same stack pointer through one, with the old return address left
+ * in its padding, would be taken for the memoised one; the audit below is there for that. A hit is
  * a loop creating sockets from one place, where the walk was most of the cost; it is
  * recorded and used only in task context, on the CPU it was recorded on, with preemption
  * disabled (ftrace's recursion guard disables it), so it needs no lock. One hit in CENSUS_AUDIT is
@@ -560,8 +569,10 @@ static void census_remove(struct sock *sk)
 	spin_unlock_irqrestore(&census_lock, flags);
 }
 
-/* Entries the ftrace callbacks refused: RCU not watching, or ftrace's recursion guard. */
+/* Calls the ftrace callbacks refused: RCU not watching, or ftrace's recursion guard. */
 static atomic_long_t census_hook_missed;
+/* Refused destructions of socks that may be in the table: entries no longer read if not 0. */
+static atomic_long_t census_lost_destroys;
 
 /* The recursion guard's bit for this hit, or -1 (counted) if the hit is to be skipped. */
 static __always_inline int census_hook_enter(unsigned long ip, unsigned long parent_ip)
@@ -593,27 +604,34 @@ static void census_hook_init(unsigned long ip, unsigned long parent_ip, struct f
  * into its caller (clang inlines sk_destruct into __sk_free in 7.3), so both are probed; the
  * first to fire removes the entry. rsm_census_start() checks that one of them does.
  */
-static void census_hook_destruct(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op,
-				 struct ftrace_regs *fregs)
+static void census_destruct(unsigned long ip, unsigned long parent_ip, struct sock *sk)
 {
 	int bit = census_hook_enter(ip, parent_ip);
 
-	if (bit < 0)
+	if (bit < 0) {
+		/* Not removed: if it was recorded, its entry now points at freed memory. */
+		if (!hlist_empty(&census_hash[census_bucket(sk)])) {
+			atomic_long_inc(&census_lost_destroys);
+			pr_warn_ratelimited("rust_sockmod: census: a destruction was missed: the table is no longer read (census off, then on)\n");
+		}
 		return;
-	census_remove((struct sock *)ftrace_regs_get_argument(fregs, 0));
+	}
+	census_remove(sk);
 	ftrace_test_recursion_unlock(bit);
+}
+
+static void census_hook_destruct(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op,
+				 struct ftrace_regs *fregs)
+{
+	census_destruct(ip, parent_ip, (struct sock *)ftrace_regs_get_argument(fregs, 0));
 }
 
 static void census_hook_destruct_rcu(unsigned long ip, unsigned long parent_ip,
 				     struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct rcu_head *head = (struct rcu_head *)ftrace_regs_get_argument(fregs, 0);
-	int bit = census_hook_enter(ip, parent_ip);
 
-	if (bit < 0)
-		return;
-	census_remove(container_of(head, struct sock, sk_rcu));
-	ftrace_test_recursion_unlock(bit);
+	census_destruct(ip, parent_ip, container_of(head, struct sock, sk_rcu));
 }
 
 static struct ftrace_ops census_ops_init = {
@@ -743,7 +761,7 @@ int rsm_census_start(u32 max)
 	int err, i;
 	u32 b;
 
-	BUILD_BUG_ON(sizeof(struct rsm_census_totals) != 112);
+	BUILD_BUG_ON(sizeof(struct rsm_census_totals) != 120);
 	BUILD_BUG_ON(sizeof(struct rsm_census_rec) != 96);
 	BUILD_BUG_ON(sizeof(struct rsm_census_site_info) != 248);
 	/* The same offsets as src/census.rs's KUnit test checks on the Rust side. */
@@ -779,6 +797,7 @@ int rsm_census_start(u32 max)
 	census_live = census_created = census_destroyed = census_dropped = 0;
 	census_sites_full = 0;
 	atomic_long_set(&census_hook_missed, 0);
+	atomic_long_set(&census_lost_destroys, 0);
 	strscpy(census_sites[0].creator, "unknown", RSM_CENSUS_NAME);
 	census_sites[0].named = true;
 	census_started_ns = ktime_get_ns();
@@ -866,8 +885,9 @@ bool rsm_census_totals(struct rsm_census_totals *t)
 	t->started_ns = census_started_ns;
 	t->bytes = (u64)census_max * sizeof(struct census_entry) +
 		   CENSUS_SITES * sizeof(struct census_site) + sizeof(census_hash);
+	t->lost_destroys = atomic_long_read(&census_lost_destroys);
 	/* The module's own sockets still attached to a struct socket (src/census.rs). */
-	for (b = 0; b < ARRAY_SIZE(census_hash); b++) {
+	for (b = 0; b < ARRAY_SIZE(census_hash) && !t->lost_destroys; b++) {
 		struct census_entry *e;
 
 		hlist_for_each_entry(e, &census_hash[b], node)
@@ -928,7 +948,8 @@ u32 rsm_census_fill(u32 *bucket, u32 *skip, struct rsm_census_rec *out, u32 max)
 	u32 n = 0;
 
 	mutex_lock(&census_mutex);
-	if (!census_running)
+	/* After a lost destruction an entry may point at freed memory: none is read. */
+	if (!census_running || atomic_long_read(&census_lost_destroys))
 		goto out;
 	spin_lock_irqsave(&census_lock, flags);
 	while (*bucket < ARRAY_SIZE(census_hash) && n < max) {

@@ -48,6 +48,7 @@ struct Totals {
     memo_hits: u64,
     memo_audits: u64,
     memo_wrong: u64,
+    lost_destroys: u64,
 }
 
 /// Mirror of `struct rsm_census_rec`: one live kernel socket as the census sees it.
@@ -85,7 +86,7 @@ struct SiteInfo {
     chain: [u8; CHAIN_LEN],
 }
 
-const _: () = assert!(core::mem::size_of::<Totals>() == 112);
+const _: () = assert!(core::mem::size_of::<Totals>() == 120);
 const _: () = assert!(core::mem::size_of::<Rec>() == 96);
 const _: () = assert!(core::mem::size_of::<SiteInfo>() == 248);
 
@@ -398,7 +399,7 @@ fn header(v: &View, out: &mut TextBuf) -> fmt::Result {
         out,
         "# census: on since_ms={} (sockets created before it started are not known)\n\
          census_totals live={} created={} destroyed={} dropped={} missed={} sites={} sites_full={} max={} memory_bytes={} \
-         memo_hits={} memo_audits={} memo_wrong={}\n",
+         memo_hits={} memo_audits={} memo_wrong={} lost_destroys={}\n",
         t.started_ns / 1_000_000,
         t.live,
         t.created,
@@ -412,7 +413,14 @@ fn header(v: &View, out: &mut TextBuf) -> fmt::Result {
         t.memo_hits,
         t.memo_audits,
         t.memo_wrong,
+        t.lost_destroys,
     )?;
+    if t.lost_destroys > 0 {
+        out.write_str(
+            "# census: a destruction was missed, so an entry may point at freed memory: \
+             no entry is read (census off, then on)\n",
+        )?;
+    }
     match v.check {
         Check::Ok(n) => writeln!(out, "census_check own={n} table={n} result=ok"),
         Check::Mismatch(own, table) => {

@@ -64,6 +64,7 @@ struct rsm_census_totals {
 	u64 memo_hits;		/* creations whose chain came from the memo, not a walk */
 	u64 memo_audits;	/* memo hits walked anyway and compared */
 	u64 memo_wrong;		/* audits where the walk gave another chain (must stay 0) */
+	u64 lost_destroys;	/* destructions missed: no entry is read any more (must stay 0) */
 };
 
 struct rsm_census_rec {
