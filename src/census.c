@@ -344,12 +344,12 @@ static unsigned int census_walk(struct pt_regs *regs, unsigned long *frames,
  * walk would read exactly these values. The exceptions are frame-pointer-based ORC frames (a
  * caller that realigns its stack, or allocas: the random stack offset at syscall entry):
  * another path reaching the same stack pointer through one, with the old return address left
- * in its padding, would be taken for the memoised one; the audit below is there for that. A hit is
- * a loop creating sockets from one place, where the walk was most of the cost; it is
- * recorded and used only in task context, on the CPU it was recorded on, with preemption
- * disabled (ftrace's recursion guard disables it), so it needs no lock. One hit in CENSUS_AUDIT is
- * walked anyway and compared: a difference is counted (`memo_wrong`, which tests require to
- * stay 0) and the walk's chain is used.
+ * in its padding, would be taken for the memoised one; the audit below is there for that.
+ * A hit is a loop creating sockets from one place, where the walk was most of the cost. The
+ * memo is recorded and used only in task context, on the CPU it was recorded on, with
+ * preemption disabled (ftrace's recursion guard disables it), so it needs no lock. One hit in
+ * CENSUS_AUDIT is walked anyway and compared: a difference is counted (`memo_wrong`, which
+ * tests require to stay 0) and the walk's chain is used.
  */
 struct census_memo {
 	const struct task_struct *task;
@@ -392,15 +392,12 @@ static bool census_memo_match(const struct census_memo *m, unsigned long sp)
 }
 
 /*
- * sock_init_data_uid(sock, sk, uid): every family's create function initialises its new sock
- * here (sock_init_data() wraps it), in the function that called sk_alloc(), before anything
- * can free it. A kernel sock (sk_kern_sock, set by sk_alloc(..., kern=1)) is recorded with the
- * call chain above; a user sock costs this test. An entry probe, so no return probe (a
- * kretprobe on sk_alloc cost every socket on the host its return trampoline).
+ * Records the kernel sock @sk with the call chain above the probed function (at @ip, entered
+ * with @fregs): from the memo when it matches, else walked (and memoised when it can be).
  */
-static void census_init_entry(unsigned long ip, struct ftrace_regs *fregs)
+static void census_record(struct sock *sk, unsigned long ip, struct ftrace_regs *fregs)
 {
-	struct sock *sk = (struct sock *)ftrace_regs_get_argument(fregs, 1);
+	unsigned long sp = ftrace_regs_get_stack_pointer(fregs);
 	unsigned long frames[RSM_CENSUS_FRAMES], *slots[RSM_CENSUS_FRAMES];
 	struct census_memo *m = NULL;
 	struct pt_regs tmp, *regs;
@@ -408,11 +405,9 @@ static void census_init_entry(unsigned long ip, struct ftrace_regs *fregs)
 	unsigned int nr;
 	int site;
 
-	if (!sk || !sk->sk_kern_sock)
-		return;
 	if (in_task()) {
 		m = this_cpu_ptr(&census_memo);
-		if (census_memo_match(m, ftrace_regs_get_stack_pointer(fregs))) {
+		if (census_memo_match(m, sp)) {
 			WRITE_ONCE(m->hits, m->hits + 1);
 			if (m->hits % CENSUS_AUDIT) {
 				census_insert(sk, m->frames, m->nr, NULL, m->site);
@@ -437,7 +432,7 @@ static void census_init_entry(unsigned long ip, struct ftrace_regs *fregs)
 		m->nr = 0;
 		if (memo_ok && site > 0 && nr) {
 			m->task = current;
-			m->sp = regs->sp;
+			m->sp = sp;
 			m->gen = census_gen;
 			memcpy(m->slots, slots, nr * sizeof(*slots));
 			memcpy(m->frames, frames, nr * sizeof(*frames));
@@ -494,17 +489,14 @@ static unsigned int census_chain(const unsigned long *stack, unsigned int nr, un
 }
 
 /*
- * sock_init_data_uid(sock, sk, uid), without ORC: as above, the chain saved by
- * stack_trace_save() from the handler (its own frames first), walked every time.
+ * Records the kernel sock @sk without ORC: the chain saved by stack_trace_save() from the
+ * handler (its own frames first), walked every time.
  */
-static void census_init_entry(unsigned long ip, struct ftrace_regs *fregs)
+static void census_record(struct sock *sk, unsigned long ip, struct ftrace_regs *fregs)
 {
-	struct sock *sk = (struct sock *)ftrace_regs_get_argument(fregs, 1);
 	unsigned long stack[CENSUS_STACK], frames[RSM_CENSUS_FRAMES];
 	unsigned int nr;
 
-	if (!sk || !sk->sk_kern_sock)
-		return;
 	nr = stack_trace_save(stack, CENSUS_STACK, 0);
 	nr = census_chain(stack, nr, ip, frames);
 	census_insert(sk, frames, nr, NULL, -1);
@@ -586,15 +578,25 @@ static __always_inline int census_hook_enter(unsigned long ip, unsigned long par
 	return bit;
 }
 
-/* sock_init_data_uid's ftrace callback (census_init_entry()). */
+/*
+ * sock_init_data_uid(sock, sk, uid)'s ftrace callback: every family's create function
+ * initialises its new sock there (sock_init_data() wraps it), in the function that called
+ * sk_alloc(), before anything can free it. A kernel sock (sk_kern_sock, set by
+ * sk_alloc(..., kern=1)) is recorded with the call chain above; a user sock costs this test.
+ * An entry probe, so no return probe (a kretprobe on sk_alloc cost every socket on the host
+ * its return trampoline).
+ */
 static void census_hook_init(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op,
 			     struct ftrace_regs *fregs)
 {
 	int bit = census_hook_enter(ip, parent_ip);
+	struct sock *sk;
 
 	if (bit < 0)
 		return;
-	census_init_entry(ip, fregs);
+	sk = (struct sock *)ftrace_regs_get_argument(fregs, 1);
+	if (sk && sk->sk_kern_sock)
+		census_record(sk, ip, fregs);
 	ftrace_test_recursion_unlock(bit);
 }
 
