@@ -33,13 +33,15 @@
  * on the host. fprobe (the second version's) looks the ip up in its hash table and dispatches
  * to the handler on every hit; an ftrace_ops of its own per function is called straight from
  * that function's ftrace trampoline. Counted in guest instructions (QEMU -icount), fprobe's
- * layer was about 75 of the ~160 instructions of a hit (docs/census.md). The callbacks do what
- * fprobe did around its handlers: nothing while RCU is not watching, and ftrace's recursion
- * guard. A call either check refuses is counted in `missed` (fprobe counted neither): for any
- * sock, so an upper bound of the kernel sockets missed. (With another tracer on the same
- * function, ftrace's list function has a guard of its own, which refuses silently.) A refused
- * destruction of a sock that may be in the table is worse, a freed sock left there: it is
- * counted in `lost_destroys`, and from then on the readers no longer look at any entry.
+ * layer was about 75 of the ~160 instructions of a hit (docs/census.md). The callbacks take
+ * ftrace's recursion guard, as fprobe did around its handlers; a call it refuses is counted in
+ * `missed` (fprobe did not count): for any sock, so an upper bound of the kernel sockets
+ * missed. fprobe also tested rcu_is_watching() on every hit: here that test is left to
+ * kernels where traceable code may run without RCU (census_hook_enter()). (With another
+ * tracer on the same function, ftrace's list function has a guard of its own, which refuses
+ * silently.) A refused destruction of a sock that may be in the table is worse, a freed sock
+ * left there: it is counted in `lost_destroys`, and from then on the readers no longer look at
+ * any entry.
  *
  * Memory: every entry is preallocated when the census starts (process context, GFP_KERNEL);
  * the handlers never allocate and never sleep. When the table is full a creation is counted in
@@ -561,17 +563,28 @@ static void census_remove(struct sock *sk)
 	spin_unlock_irqrestore(&census_lock, flags);
 }
 
-/* Calls the ftrace callbacks refused: RCU not watching, or ftrace's recursion guard. */
+/* Calls the ftrace callbacks refused: ftrace's recursion guard (or RCU not watching). */
 static atomic_long_t census_hook_missed;
 /* Refused destructions of socks that may be in the table: entries no longer read if not 0. */
 static atomic_long_t census_lost_destroys;
 
-/* The recursion guard's bit for this hit, or -1 (counted) if the hit is to be skipped. */
+/*
+ * The recursion guard's bit for this hit, or -1 (counted) if the hit is to be skipped.
+ *
+ * The callbacks need RCU watching (the tracepoints they fire rely on it). The three probed
+ * functions are ordinary traceable code, and on an architecture with ARCH_WANTS_NO_INSTR (x86)
+ * RCU watches wherever traceable code runs: the code that runs without it (entry, idle, CPU
+ * hotplug) is noinstr and cannot reach them. ftrace's own function tracer relies on that with
+ * no test of its own; CONFIG_FTRACE_VALIDATE_RCU_IS_WATCHING makes the recursion guard check it
+ * and WARN, and the project's debug kernel has it on. So the test is made only where that
+ * promise is not given: rcu_is_watching() on every hit cost the test kernel's kernel loop about
+ * 0.06 of its timed on/off ratio under TCG, 24 instructions counted (docs/census.md).
+ */
 static __always_inline int census_hook_enter(unsigned long ip, unsigned long parent_ip)
 {
 	int bit = -1;
 
-	if (likely(rcu_is_watching()))
+	if (IS_ENABLED(CONFIG_ARCH_WANTS_NO_INSTR) || likely(rcu_is_watching()))
 		bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (unlikely(bit < 0))
 		atomic_long_inc(&census_hook_missed);
