@@ -28,7 +28,7 @@ extra=()
 # RSM_VM_APPEND: more kernel command line (make test passes slub_debug=FZPU to the normal kernel,
 # so that a use-after-free hits poisoned memory and oopses instead of passing unseen).
 [ -n "${RSM_VM_APPEND:-}" ] && extra+=(--append "$RSM_VM_APPEND")
-# RSM_VM_QEMU_OPTS: more QEMU options (make bench's instruction-counted census run passes
+# RSM_VM_QEMU_OPTS: more QEMU options (make bench's instruction-counted run passes
 # "-icount shift=0,sleep=off": the guest's clock then advances one nanosecond per instruction).
 [ -n "${RSM_VM_QEMU_OPTS:-}" ] && extra+=(--qemu-opts "$RSM_VM_QEMU_OPTS")
 

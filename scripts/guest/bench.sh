@@ -20,13 +20,20 @@ part() { [[ "$PARTS" == *" $1 "* ]]; }
 insmod "${RSM_KO:-$ROOT/rust_sockmod.ko}" max_sockets=$((LIVE + 1000)) census_max=$((LIVE + 1000))
 for _ in $(seq 50); do [ -c /dev/rust_sockmod ] && break; sleep 0.1; done
 ulimit -n 4096
+# Under QEMU -icount (RSM_BENCH_ICOUNT=1, the host's second run: bench and census) the clock
+# counts instructions: the figures are deterministic, so one round is the figure.
+rounds=5
+if [ "${RSM_BENCH_ICOUNT:-0}" = 1 ]; then
+    echo "# under QEMU -icount shift=0: every 'ns' below is one guest instruction"
+    rounds=1
+fi
 echo "# scale: kernel $(uname -r) (linux-source ${RSM_KVERSION:-?}), $(nproc) cpus, TCG unless RSM_KVM=1"
 part scale && "$UT" scale --small 10 --big "$LIVE" --pairs 2000 --rounds 5 --json-out "$OUT/scale.json"
 part bench && for kind in "inet dgram udp" "inet stream tcp" "unix stream 0"; do
     echo
     echo "# bench: $kind"
     # shellcheck disable=SC2086
-    "$UT" bench $kind --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds 5 \
+    "$UT" bench $kind --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds "$rounds" \
         --svg "$OUT/bench-${kind// /-}.svg" --json-out "$OUT/bench-${kind// /-}.json"
 done
 if part netns-exit; then
@@ -45,13 +52,6 @@ echo
 echo "# census: socket()+close() and the raw kernel loop, census off and on (room for $((LIVE + 1000))), and bpftrace keeping the same table (scripts/guest/census-peer.bt)"
 # bpftrace's reason when it cannot run here (its first error line), in bench.json.
 peer_why=""
-# Under QEMU -icount (RSM_BENCH_ICOUNT=1, the host's second run) the clock counts instructions:
-# the figures are deterministic, so one round is the figure.
-rounds=5
-if [ "${RSM_BENCH_ICOUNT:-0}" = 1 ]; then
-    echo "# census under QEMU -icount shift=0: every 'ns' below is one guest instruction"
-    rounds=1
-fi
 census_bench=("$UT" census-bench --iterations "${RSM_BENCH_ITERATIONS:-2000}" --rounds "$rounds" --json-out "$OUT/census.json")
 if ! command -v bpftrace >/dev/null; then
     peer_why="bpftrace is not installed (make bench installs it: setup.sh --bench)"
