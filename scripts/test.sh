@@ -10,7 +10,8 @@ source "$RSM_ROOT/scripts/lib/target.sh"
 source "$RSM_ROOT/scripts/lib/tap-count.sh"
 
 # One suite per source tree at a time: each builds the module and userspace_test in the tree,
-# and a second one of the same kernel would also wipe the first one's run directory.
+# and a second one of the same kernel would also wipe the first one's run directory. (Suites of
+# two trees sharing one cache still share that directory: run one at a time.)
 mkdir -p "$RSM_CACHE/runs"
 exec 7>"$RSM_CACHE/runs/.suite-$(sha256sum <<<"$RSM_ROOT" | cut -c1-12).lock"
 flock -n 7 || rsm_die "test ($FLAVOUR): another suite is running on $RSM_ROOT; wait for it"

@@ -571,12 +571,13 @@ static atomic_long_t census_lost_destroys;
 /*
  * The recursion guard's bit for this hit, or -1 (counted) if the hit is to be skipped.
  *
- * The callbacks need RCU watching (the tracepoints they fire rely on it). The three probed
- * functions are ordinary traceable code, and on an architecture with ARCH_WANTS_NO_INSTR (x86)
- * RCU watches wherever traceable code runs: the code that runs without it (entry, idle, CPU
- * hotplug) is noinstr and cannot reach them. ftrace's own function tracer relies on that with
- * no test of its own; CONFIG_FTRACE_VALIDATE_RCU_IS_WATCHING makes the recursion guard check it
- * and WARN, and the project's debug kernel has it on. So the test is made only where that
+ * The callbacks need RCU watching (the tracepoints they fire, and the unwinder's module lookup,
+ * rely on it). The three probed functions are ordinary traceable code, and on an architecture
+ * with ARCH_WANTS_NO_INSTR (x86) RCU watches wherever traceable code runs: the code that runs
+ * without it (entry, NMI entry, idle) is noinstr and cannot reach them. ftrace's own function
+ * tracer, kprobes on ftrace and livepatch rely on that with no test of their own;
+ * CONFIG_FTRACE_VALIDATE_RCU_IS_WATCHING makes the recursion guard check it on every hit (a
+ * WARN_ONCE), and the project's debug kernel has it on. So the test is made only where that
  * promise is not given: rcu_is_watching() on every hit cost the test kernel's kernel loop about
  * 0.06 of its timed on/off ratio under TCG, 24 instructions counted (docs/census.md).
  */
